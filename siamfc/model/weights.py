@@ -1,0 +1,97 @@
+"""Weights on disk: safetensors (cannot execute code) plus a JSON model card beside them.
+
+``weights.safetensors`` holds the state dict of :class:`~siamfc.model.SiamFC` in fp32;
+``weights.json`` (same stem) holds the card: architecture, training data, schedule, scores, date.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from ..errors import WeightsError
+from .siamfc import SiamFC
+
+ARCHITECTURE = "siamfc-alexnet"
+_ASSETS = Path(__file__).resolve().parent.parent / "assets"
+#: The weights trained by this project and shipped with the package.
+DEFAULT_WEIGHTS = _ASSETS / "weights" / "siamfc_alexnet.safetensors"
+
+
+def card_path(weights_path) -> Path:
+    return Path(weights_path).with_suffix(".json")
+
+
+def save_weights(model: SiamFC, path, card: dict | None = None) -> Path:
+    """Write the model's fp32 state dict (atomically) and its model card."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items() if v.is_floating_point()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE})
+    os.replace(tmp, path)
+    card = dict(card or {})
+    card.setdefault("architecture", ARCHITECTURE)
+    tmp_card = card_path(path).with_name(card_path(path).name + ".tmp")
+    tmp_card.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp_card, card_path(path))
+    return path
+
+
+def load_state(path) -> dict[str, torch.Tensor]:
+    """Read a state dict from ``.safetensors`` or a weights-only ``torch.load`` (never unpickling code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
+        raise WeightsError(f"cannot read weights file {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+        state = state["model"]  # a training checkpoint
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path} does not hold a state dict of tensors")
+    return state
+
+
+def load_into(model: SiamFC, state: dict[str, torch.Tensor], source="weights") -> SiamFC:
+    """Copy ``state`` into ``model``, naming missing, unexpected or mis-shaped keys."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and own[k].is_floating_point()]
+    unexpected = [k for k in state if k not in own]
+    if missing or unexpected:
+        raise WeightsError(
+            f"{source} do not fit the SiamFC AlexNet architecture: "
+            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+            f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''} "
+            "(convert other formats with `siamfc convert`)"
+        )
+    for k, v in state.items():
+        if tuple(v.shape) != tuple(own[k].shape):
+            raise WeightsError(f"{source}: {k} has shape {tuple(v.shape)}, the architecture needs {tuple(own[k].shape)}")
+    model.load_state_dict({**own, **state}, strict=True)
+    return model
+
+
+def load_weights(path=None) -> SiamFC:
+    """A :class:`SiamFC` in eval mode with the weights at ``path`` (default: the shipped ones)."""
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    if path == DEFAULT_WEIGHTS and not path.is_file():
+        raise WeightsError(f"no trained weights are bundled yet ({path} is missing); pass --weights")
+    model = SiamFC()
+    load_into(model, load_state(path), source=str(path))
+    return model.eval()
+
+
+def read_card(path=None) -> dict:
+    """The model card beside ``path`` (empty if there is none)."""
+    p = card_path(path if path is not None else DEFAULT_WEIGHTS)
+    return json.loads(p.read_text()) if p.is_file() else {}

@@ -1,0 +1,43 @@
+"""An OpenCV-style face for the tracker, so ``cv2.TrackerCSRT_create()`` code switches by one line.
+
+    tracker = siamfc.TrackerSiamFC_create()      # was: cv2.TrackerCSRT_create()
+    tracker.init(frame, (x, y, w, h))
+    ok, (x, y, w, h) = tracker.update(frame)
+"""
+from __future__ import annotations
+
+from .tracker import SiamFCTracker
+
+
+class TrackerSiamFC:
+    """``init(frame, box)`` / ``update(frame) -> (ok, box)`` as OpenCV's trackers do.
+
+    ``ok`` is False when the peak score falls below ``min_score`` (default: never, as SiamFC
+    has no re-detection); the box is then still the tracker's best guess. Boxes are returned as
+    ``(x, y, w, h)`` floats (``cv2.rectangle`` wants ints: round them).
+    """
+
+    def __init__(self, tracker: SiamFCTracker | None = None, min_score: float = float("-inf"), **kwargs):
+        self.tracker = tracker if tracker is not None else SiamFCTracker(**kwargs)
+        self.min_score = min_score
+        self.score = None
+
+    @classmethod
+    def create(cls, **kwargs) -> "TrackerSiamFC":
+        return cls(**kwargs)
+
+    def init(self, frame, box) -> None:
+        self.tracker.init(frame, box)
+
+    def update(self, frame):
+        box, score = self.tracker.update(frame)
+        self.score = score
+        return score >= self.min_score, box
+
+
+def create(**kwargs) -> TrackerSiamFC:
+    """Like ``cv2.TrackerCSRT_create()``: an OpenCV-style SiamFC tracker (kwargs go to SiamFCTracker)."""
+    return TrackerSiamFC.create(**kwargs)
+
+
+TrackerSiamFC_create = create

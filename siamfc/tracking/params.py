@@ -1,0 +1,70 @@
+"""Tracking hyper-parameters: the authors' two released sets, every value overridable."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TrackerParams:
+    """SiamFC's tracking parameters. Defaults are the authors' SiamFC-3s set."""
+
+    num_scales: int = 3
+    scale_step: float = 1.0375
+    scale_penalty: float = 0.9745
+    scale_lr: float = 0.59  # damping of the size update
+    window_influence: float = 0.176
+    exemplar_size: int = 127
+    instance_size: int = 255
+    response_up: int = 16  # bicubic upsampling of the score map: 17 -> 272
+    context: float = 0.5  # p = context * (w + h)
+    min_scale: float = 0.2  # search region clamped to [min_scale, max_scale] x its first value
+    max_scale: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.num_scales < 1 or self.num_scales % 2 == 0:
+            raise ConfigError(f"num_scales must be a positive odd number, got {self.num_scales}")
+        if not self.scale_step >= 1.0:
+            raise ConfigError(f"scale_step must be >= 1, got {self.scale_step}")
+        if not 0.0 <= self.window_influence <= 1.0:
+            raise ConfigError(f"window_influence must be in [0, 1], got {self.window_influence}")
+        if not 0.0 <= self.scale_lr <= 1.0:
+            raise ConfigError(f"scale_lr must be in [0, 1], got {self.scale_lr}")
+
+    def replace(self, **overrides) -> "TrackerParams":
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise ConfigError(f"unknown tracker parameter(s) {sorted(unknown)}; known: {sorted(names)}")
+        return dataclasses.replace(self, **overrides)
+
+
+PRESETS = {
+    "3s": TrackerParams(),
+    "5s": TrackerParams(num_scales=5, scale_step=1.0255, scale_penalty=0.962, scale_lr=0.34, window_influence=0.168),
+}
+
+
+def get_params(name: str = "3s", **overrides) -> TrackerParams:
+    """The named parameter set (``3s`` or ``5s``) with ``overrides`` applied."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown parameter set {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name].replace(**overrides) if overrides else PRESETS[name]
+
+
+def parse_overrides(text: str) -> dict:
+    """Parse ``"window_influence=0.2,num_scales=5"`` into typed overrides."""
+    fields = {f.name: f.type for f in dataclasses.fields(TrackerParams)}
+    out = {}
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in fields:
+            raise ConfigError(f"bad tracker override {item!r}; expected NAME=VALUE with NAME in {sorted(fields)}")
+        try:
+            out[key] = int(value) if fields[key] in (int, "int") else float(value)
+        except ValueError:
+            raise ConfigError(f"bad value in tracker override {item!r}") from None
+    return out

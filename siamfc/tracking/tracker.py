@@ -1,0 +1,163 @@
+"""The SiamFC tracker: a fixed exemplar, a few scales, a cosine window, a bicubic ×16 peak.
+
+State machine (the authors' reference behaviour):
+
+* ``init``: centre and size from the box; exemplar side ``s_z = sqrt((w+p)(h+p))`` with
+  ``p = (w+h)/2`` maps to 127 px; the search side ``s_x = s_z * 255/127`` uses the same scale;
+  ``phi(z)`` is computed once and kept.
+* ``update``: crop S search images of side ``s_x * step^k``, score them in one batch, multiply
+  the non-centre scales by the scale penalty, take the scale whose (upsampled) map peaks
+  highest, blend that map (min-subtracted, sum-normalised) with a Hann window (sum 1), move the
+  centre by the peak's displacement (through ×16, stride 8 and the crop's scale) and damp the
+  size change; ``s_x`` stays within [0.2, 5] × its first value.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import InvalidBoxError, InvalidFrameError, TrackerStateError
+from ..frames import as_bgr
+from .crop import context_size, crop_and_resize
+from .params import TrackerParams, get_params
+
+
+class TrackResult(NamedTuple):
+    """What ``update`` returns: the box ``(x, y, w, h)`` (0-based pixels) and the peak score."""
+
+    box: tuple[float, float, float, float]
+    score: float
+
+
+def check_box(box, frame_shape) -> tuple[float, float, float, float]:
+    """Validate an ``(x, y, w, h)`` box against a frame of shape ``(H, W, ...)``."""
+    try:
+        x, y, w, h = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise InvalidBoxError(f"box must be four numbers (x, y, w, h), got {box!r}") from None
+    if not all(math.isfinite(v) for v in (x, y, w, h)):
+        raise InvalidBoxError(f"box has a non-finite value: {(x, y, w, h)}")
+    if w <= 0 or h <= 0:
+        raise InvalidBoxError(f"box must have positive width and height, got w={w}, h={h}")
+    H, W = frame_shape[:2]
+    if x >= W or y >= H or x + w <= 0 or y + h <= 0:
+        raise InvalidBoxError(f"box {(x, y, w, h)} lies entirely outside the {W}x{H} frame")
+    return x, y, w, h
+
+
+def hann_window(size: int) -> np.ndarray:
+    """Outer product of Hann windows, normalised to sum 1."""
+    h = np.hanning(size)
+    window = np.outer(h, h)
+    return window / window.sum()
+
+
+class SiamFCTracker:
+    """SiamFC tracking with OpenCV's contract: ``init(frame, box)``, ``update(frame)``.
+
+    Args:
+        model: a :class:`~siamfc.model.SiamFC` (or anything with ``backbone``, ``head`` and
+            ``stride``); by default the shipped weights (or those at ``weights``).
+        params: ``"3s"``, ``"5s"`` or a :class:`TrackerParams`; ``overrides`` change single values.
+        rgb: frames are RGB instead of OpenCV's BGR.
+        device: torch device for the network.
+    """
+
+    def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu", **overrides):
+        if model is None:
+            from ..model.weights import load_weights
+
+            model = load_weights(weights)
+        self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.rgb = rgb
+        p = self.params
+        self.stride = int(getattr(model, "stride", 8))
+        self.upscale_size = p.response_up * (
+            (p.instance_size - p.exemplar_size) // self.stride + 1
+        )
+        self.window = hann_window(self.upscale_size)
+        self.scale_factors = p.scale_step ** np.linspace(-(p.num_scales // 2), p.num_scales // 2, p.num_scales)
+        self.penalties = np.full(p.num_scales, p.scale_penalty)
+        self.penalties[p.num_scales // 2] = 1.0
+        self.kernel = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _to_tensor(self, crops: list[np.ndarray]) -> torch.Tensor:
+        batch = np.stack(crops).transpose(0, 3, 1, 2)
+        return torch.from_numpy(np.ascontiguousarray(batch)).to(self.device, torch.float32)
+
+    def _frame(self, frame) -> np.ndarray:
+        return as_bgr(frame, rgb=self.rgb)
+
+    # -- the contract ------------------------------------------------------------------------
+    @torch.inference_mode()
+    def init(self, frame, box) -> None:
+        """Start tracking the object in ``box = (x, y, w, h)`` (0-based pixels) of ``frame``."""
+        img = self._frame(frame)
+        x, y, w, h = check_box(box, img.shape)
+        p = self.params
+        self.frame_shape = img.shape
+        self.center = np.array([x + (w - 1) / 2, y + (h - 1) / 2])
+        self.target_size = np.array([w, h], dtype=np.float64)
+        self.z_size = context_size(w, h, p.context)
+        self.x_size = self.z_size * p.instance_size / p.exemplar_size
+        self.min_x_size = p.min_scale * self.x_size
+        self.max_x_size = p.max_scale * self.x_size
+        self.avg_color = img.reshape(-1, 3).mean(axis=0)
+        z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color)
+        self.kernel = self.model.backbone(self._to_tensor([z]))
+
+    @torch.inference_mode()
+    def update(self, frame) -> TrackResult:
+        """Locate the object in the next ``frame``; return its box and the peak score."""
+        if self.kernel is None:
+            raise TrackerStateError("update() called before init(): give the tracker a first frame and box")
+        img = self._frame(frame)
+        if img.shape != self.frame_shape:
+            raise InvalidFrameError(
+                f"frame size changed from {self.frame_shape[1]}x{self.frame_shape[0]} at init "
+                f"to {img.shape[1]}x{img.shape[0]}"
+            )
+        p = self.params
+        crops = [
+            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color)
+            for f in self.scale_factors
+        ]
+        features = self.model.backbone(self._to_tensor(crops))
+        responses = self.model.head(self.kernel, features)[:, 0].float().cpu().numpy()
+        return self._locate(responses)
+
+    def _locate(self, responses: np.ndarray) -> TrackResult:
+        """Turn the S raw score maps into the new state (and box)."""
+        p = self.params
+        up = np.stack(
+            [cv2.resize(r, (self.upscale_size, self.upscale_size), interpolation=cv2.INTER_CUBIC) for r in responses]
+        )
+        peaks = up.reshape(len(up), -1).max(axis=1) * self.penalties
+        scale_id = int(np.argmax(peaks))
+        score = float(responses[scale_id].max())
+        response = up[scale_id] - up[scale_id].min()
+        response /= response.sum() + 1e-16
+        response = (1 - p.window_influence) * response + p.window_influence * self.window
+        row, col = np.unravel_index(int(np.argmax(response)), response.shape)
+        # Displacement from the map centre -> search-crop pixels (stride, ×16) -> frame pixels.
+        disp = np.array([col, row], dtype=np.float64) - (self.upscale_size - 1) / 2
+        disp *= self.stride / p.response_up
+        disp *= self.x_size * self.scale_factors[scale_id] / p.instance_size
+        self.center = self.center + disp
+        # Damped size update.
+        scale = (1 - p.scale_lr) + p.scale_lr * self.scale_factors[scale_id]
+        new_x_size = float(np.clip(self.x_size * scale, self.min_x_size, self.max_x_size))
+        scale = new_x_size / self.x_size  # the clamp may have cut the change short
+        self.x_size = new_x_size
+        self.z_size *= scale
+        self.target_size = self.target_size * scale
+        w, h = self.target_size
+        box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
+        return TrackResult(tuple(float(v) for v in box), score)
