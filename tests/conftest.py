@@ -1,0 +1,22 @@
+"""Shared test fixtures: where ../shared is, and a marker that skips tests needing it."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The read-only data folder beside the checkout (present in CI, absent on a bare clone).
+SHARED = Path(os.environ.get("SIAMFC_SHARED", ROOT.parent / "shared"))
+BENCH = SHARED / "datasets" / "bench"
+TRAIN = SHARED / "datasets" / "train"
+REFERENCE = SHARED / "datasets" / "reference"
+
+requires_shared = pytest.mark.skipif(
+    not (SHARED / "datasets").is_dir(), reason=f"needs the shared datasets at {SHARED} (absent on a bare clone)"
+)
+
+# Two cores: keep each test process on one thread so parallel jobs don't thrash.
+torch.set_num_threads(1)
