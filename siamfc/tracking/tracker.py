@@ -13,6 +13,8 @@ State machine (the authors' reference behaviour):
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 from typing import NamedTuple
 
@@ -65,16 +67,29 @@ class SiamFCTracker:
         params: ``"3s"``, ``"5s"`` or a :class:`TrackerParams`; ``overrides`` change single values.
         rgb: frames are RGB instead of OpenCV's BGR.
         device: torch device for the network.
+        precision: ``"fp32"`` (default, the reference numerics) or ``"bf16"`` (autocast; about
+            twice as fast on CPUs with AMX/AVX-512-bf16, scores differ by ~0.5 %).
+
+    The tracker works on its own copy of ``model`` (in eval mode, channels-last memory layout,
+    which is about twice as fast on CPU), so tracking never changes a model being trained.
     """
 
-    def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu", **overrides):
+    def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
+                 precision: str = "fp32", **overrides):
         if model is None:
             from ..model.weights import load_weights
 
             model = load_weights(weights)
+        else:
+            model = copy.deepcopy(model)
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
         self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device, memory_format=torch.channels_last).eval()
+        self.autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+        )
         self.rgb = rgb
         p = self.params
         self.stride = int(getattr(model, "stride", 8))
@@ -89,8 +104,9 @@ class SiamFCTracker:
 
     # -- helpers ---------------------------------------------------------------------------
     def _to_tensor(self, crops: list[np.ndarray]) -> torch.Tensor:
-        batch = np.stack(crops).transpose(0, 3, 1, 2)
-        return torch.from_numpy(np.ascontiguousarray(batch)).to(self.device, torch.float32)
+        # (S, H, W, 3) uint8 viewed as (S, 3, H, W) is already channels-last: no copy needed.
+        batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
+        return batch.to(self.device, torch.float32, memory_format=torch.channels_last)
 
     def _frame(self, frame) -> np.ndarray:
         return as_bgr(frame, rgb=self.rgb)
@@ -111,7 +127,8 @@ class SiamFCTracker:
         self.max_x_size = p.max_scale * self.x_size
         self.avg_color = img.reshape(-1, 3).mean(axis=0)
         z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color)
-        self.kernel = self.model.backbone(self._to_tensor([z]))
+        with self.autocast:
+            self.kernel = self.model.backbone(self._to_tensor([z]))
 
     @torch.inference_mode()
     def update(self, frame) -> TrackResult:
@@ -129,8 +146,9 @@ class SiamFCTracker:
             crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color)
             for f in self.scale_factors
         ]
-        features = self.model.backbone(self._to_tensor(crops))
-        responses = self.model.head(self.kernel, features)[:, 0].float().cpu().numpy()
+        with self.autocast:
+            responses = self.model.head(self.kernel, self.model.backbone(self._to_tensor(crops)))
+        responses = responses[:, 0].float().cpu().numpy()
         return self._locate(responses)
 
     def _locate(self, responses: np.ndarray) -> TrackResult:
