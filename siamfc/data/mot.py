@@ -1,0 +1,90 @@
+"""MOTChallenge (MOT16/17/20) ground truth as tracking data: one :class:`Sequence` per track.
+
+Layout (native)::
+
+    <root>/<seq>/img1/000001.jpg ...
+    <root>/<seq>/gt/gt.txt        frame, id, x, y, w, h, considered, class, visibility (1-based boxes)
+    <root>/<seq>/seqinfo.ini      optional (imDir, imExt)
+
+Each track id of the wanted classes (default: 1, pedestrian) becomes a sequence named
+``<seq>/<id>`` that spans the track's first to last frame; frames where the track has no row
+(or a row marked not considered) are NaN. ``meta['visibility']`` holds the visibility ratio
+per frame (NaN where there is no row) so training can drop heavily occluded boxes.
+"""
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .sequence import Sequence
+
+PEDESTRIAN = 1
+
+
+def _read_gt(path: Path) -> np.ndarray:
+    rows = []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.replace(" ", "").split(",")
+        try:
+            values = [float(v) for v in parts]
+        except ValueError:
+            raise DataError(f"{path}:{lineno}: not numbers: {line.strip()!r}") from None
+        if len(values) < 6:
+            raise DataError(f"{path}:{lineno}: expected frame,id,x,y,w,h[,considered,class,visibility]")
+        values += [1.0, PEDESTRIAN, 1.0][len(values) - 6:] if len(values) < 9 else []
+        rows.append(values[:9])
+    return np.array(rows, dtype=np.float64).reshape(-1, 9)
+
+
+def read_mot_sequence(seq_dir, classes=(PEDESTRIAN,), considered_only: bool = True) -> list[Sequence]:
+    """The tracks of one MOT sequence folder as sequences (see the module doc)."""
+    seq_dir = Path(seq_dir)
+    info = configparser.ConfigParser()
+    if (seq_dir / "seqinfo.ini").is_file():
+        info.read(seq_dir / "seqinfo.ini")
+    im_dir = seq_dir / info.get("Sequence", "imDir", fallback="img1")
+    ext = info.get("Sequence", "imExt", fallback=".jpg")
+    gt_path = seq_dir / "gt" / "gt.txt"
+    if not gt_path.is_file():
+        raise DataError(f"MOT ground truth not found: {gt_path}")
+    gt = _read_gt(gt_path)
+    keep = np.isin(gt[:, 7], classes)
+    if considered_only:
+        keep &= gt[:, 6] != 0
+    gt = gt[keep]
+    out = []
+    for tid in np.unique(gt[:, 1]).astype(int):
+        rows = gt[gt[:, 1] == tid]
+        rows = rows[np.argsort(rows[:, 0])]
+        first, last = int(rows[0, 0]), int(rows[-1, 0])
+        ids = np.arange(first, last + 1)
+        frames = [im_dir / f"{i:06d}{ext}" for i in ids]
+        missing = [f for f in (frames[0], frames[-1]) if not f.is_file()]
+        if missing:
+            raise DataError(f"{gt_path}: track {tid} needs frame {missing[0]}, which does not exist")
+        boxes = np.full((len(ids), 4), np.nan)
+        vis = np.full(len(ids), np.nan)
+        idx = rows[:, 0].astype(int) - first
+        boxes[idx] = rows[:, 2:6]
+        boxes[idx, :2] -= 1.0  # 1-based file -> 0-based internal
+        vis[idx] = rows[:, 8]
+        name = f"{seq_dir.name}/{tid}"
+        out.append(Sequence(name=name, frames=frames, boxes=boxes, frame_ids=ids,
+                            meta={"video": seq_dir.name, "visibility": vis, "dataset": "mot"}))
+    return out
+
+
+def load_mot(root, classes=(PEDESTRIAN,), considered_only: bool = True) -> list[Sequence]:
+    """Every track of every sequence (folders with ``gt/gt.txt``) under ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"MOT root not found: {root}")
+    dirs = sorted(p for p in root.iterdir() if (p / "gt" / "gt.txt").is_file())
+    if not dirs:
+        raise DataError(f"no MOT sequences (folders with gt/gt.txt) under {root}")
+    return [s for d in dirs for s in read_mot_sequence(d, classes, considered_only)]
