@@ -1,0 +1,158 @@
+"""Result files in the standard formats, so that other toolkits read ours and we read theirs.
+
+One folder per tracker (its name is the tracker's name in reports); inside it:
+
+=========  ==============================================  =========================================
+format     result file                                      contents
+=========  ==============================================  =========================================
+``otb``    ``<seq>.txt``                                    one ``x,y,w,h`` row per frame (1-based)
+``vot``    ``baseline/<seq>/<seq>_001.txt``                 a box row, or ``1`` (initialised),
+                                                            ``2`` (failure), ``0`` (skipped)
+``got10k`` ``<seq>/<seq>_001.txt``                          one ``x,y,w,h`` row per frame (1-based)
+=========  ==============================================  =========================================
+
+Beside each result file, ``<seq>_time.txt`` holds the seconds each frame took (init included),
+from which the per-sequence fps is computed. The time file is written first and the result file
+last, both atomically: a result file that exists is complete, which is what makes runs resumable.
+``run.json`` in the tracker folder records what produced it (tracker, dataset, parameters).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data.folder import (
+    format_row, from_file_coords, parse_box_text, read_box_file, to_file_coords, write_box_file, write_text_atomic,
+)
+from ..errors import DataError
+
+FORMATS = ("otb", "vot", "got10k")
+#: VOT trajectory markers (the toolkit's) and our marker for "this frame has a box".
+INIT, FAILURE, SKIPPED, BOX = 1, 2, 0, -1
+
+
+@dataclass
+class Trajectory:
+    """A tracker's output on one sequence: ``boxes (N, 4)`` 0-based (NaN where no box) and,
+    for VOT, ``status (N,)`` in {BOX, INIT, FAILURE, SKIPPED}; ``times (N,)`` seconds or None."""
+
+    boxes: np.ndarray
+    status: np.ndarray | None = None
+    times: np.ndarray | None = None
+
+    @property
+    def fps(self) -> float | None:
+        if self.times is None or len(self.times) == 0:
+            return None
+        total = float(np.nansum(self.times))
+        return len(self.times) / total if total > 0 else None
+
+
+def result_path(tracker_dir, seq_name: str, fmt: str) -> Path:
+    tracker_dir = Path(tracker_dir)
+    if fmt == "otb":
+        return tracker_dir / f"{seq_name}.txt"
+    if fmt == "vot":
+        return tracker_dir / "baseline" / seq_name / f"{seq_name}_001.txt"
+    if fmt == "got10k":
+        return tracker_dir / seq_name / f"{seq_name}_001.txt"
+    raise ValueError(f"unknown result format {fmt!r}; one of {FORMATS}")
+
+
+def time_path(tracker_dir, seq_name: str, fmt: str) -> Path:
+    path = result_path(tracker_dir, seq_name, fmt)
+    return path.with_name(f"{seq_name}_time.txt")
+
+
+def write_trajectory(tracker_dir, seq_name: str, fmt: str, traj: Trajectory) -> Path:
+    """Write the time file, then (last, atomically) the result file."""
+    if traj.times is not None:
+        write_text_atomic(time_path(tracker_dir, seq_name, fmt), "".join(f"{t:.6f}\n" for t in traj.times))
+    path = result_path(tracker_dir, seq_name, fmt)
+    if fmt != "vot":
+        return write_box_file(path, traj.boxes)
+    rows = to_file_coords(np.asarray(traj.boxes, dtype=np.float64).reshape(-1, 4))
+    lines = [format_row(r) if s == BOX else str(int(s)) for r, s in zip(rows, traj.status)]
+    return write_text_atomic(path, "".join(line + "\n" for line in lines))
+
+
+def _read_times(path: Path) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        return np.array([float(t) for t in path.read_text().split()], dtype=np.float64)
+    except ValueError:
+        raise DataError(f"{path}: not a list of per-frame times in seconds") from None
+
+
+def read_trajectory(tracker_dir, seq_name: str, fmt: str) -> Trajectory:
+    """Read one sequence's result (DataError naming the file if missing or malformed)."""
+    path = result_path(tracker_dir, seq_name, fmt)
+    if not path.is_file():
+        raise DataError(f"result file not found: {path}")
+    times = _read_times(time_path(tracker_dir, seq_name, fmt))
+    if fmt != "vot":
+        return Trajectory(read_box_file(path, columns=(4,)), None, times)
+    boxes, status = [], []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("0", "1", "2"):
+            status.append(int(text))
+            boxes.append([np.nan] * 4)
+            continue
+        rows = parse_box_text(text, f"{path}:{lineno} ", columns=(4, 8))
+        if rows.shape[1] == 8:  # a polygon result: its bounding box
+            xs, ys = rows[0, 0::2], rows[0, 1::2]
+            rows = np.array([[xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()]])
+        status.append(BOX)
+        boxes.append(rows[0])
+    if not boxes:
+        raise DataError(f"{path}: result file is empty")
+    return Trajectory(from_file_coords(np.asarray(boxes, dtype=np.float64)), np.asarray(status), times)
+
+
+def has_result(tracker_dir, seq_name: str, fmt: str) -> bool:
+    return result_path(tracker_dir, seq_name, fmt).is_file()
+
+
+def write_run_info(tracker_dir, info: dict) -> None:
+    write_text_atomic(Path(tracker_dir) / "run.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+def read_run_info(tracker_dir) -> dict:
+    path = Path(tracker_dir) / "run.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise DataError(f"{path}: not valid JSON") from None
+
+
+# -- the OTB toolkit's own result files (jwlim/tracker_benchmark JSON) --------------------------
+def read_otb_toolkit_result(path) -> Trajectory:
+    """A result of the OTB toolkit's Python port: ``[{"res": [[x, y, w, h], ...], "fps": ...}]``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"result file not found: {path}")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg})") from None
+    entry = data[0] if isinstance(data, list) and data else data
+    if not isinstance(entry, dict) or "res" not in entry:
+        raise DataError(f"{path}: expected an OTB toolkit result with a 'res' list")
+    if entry.get("resType", entry.get("type", "rect")) != "rect":
+        raise DataError(f"{path}: only 'rect' results are supported, got {entry.get('resType')!r}")
+    res = entry["res"]
+    if isinstance(res, str):
+        res = json.loads(res)
+    boxes = from_file_coords(np.asarray(res, dtype=np.float64).reshape(-1, 4))
+    fps = float(entry["fps"]) if entry.get("fps") not in (None, "") else None
+    times = np.full(len(boxes), 1.0 / fps) if fps else None
+    return Trajectory(boxes, None, times)
