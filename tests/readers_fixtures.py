@@ -1,0 +1,29 @@
+"""Tiny on-disk datasets for the reader and evaluation tests (written by the tests, never shipped)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def write_frames(folder: Path, n: int, digits: int = 4, start: int = 1, size=(48, 64)) -> list[Path]:
+    """``n`` small JPEGs named ``<start:0digits>.jpg`` ..., each a distinct grey level."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        p = folder / f"{start + i:0{digits}d}.jpg"
+        cv2.imwrite(str(p), np.full((*size, 3), (i * 7) % 255, np.uint8))
+        paths.append(p)
+    return paths
+
+
+def write_rows(path: Path, rows, sep: str = ",") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(sep.join(str(v) for v in r) + "\n" for r in rows))
+    return path
+
+
+def boxes(n: int, x0: float = 10, y0: float = 12, w: float = 20, h: float = 15, dx: float = 1.0):
+    """``n`` 1-based file rows of a box moving right by ``dx`` px per frame."""
+    return [[x0 + i * dx, y0, w, h] for i in range(n)]
