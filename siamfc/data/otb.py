@@ -157,11 +157,15 @@ def _frame_range(name: str, version: str | None):
     return FRAME_RANGES.get(key)
 
 
-def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, check_frames: bool = True) -> Sequence:
-    """One OTB target: frames of its official range, boxes aligned to them (see the module doc)."""
+def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, check_frames: bool = True,
+                      ranges: bool = True, layout: str = "otb") -> Sequence:
+    """One OTB-style target: frames of its official range, boxes aligned to them (see the module doc).
+
+    ``ranges=False`` (UAV123, DTB70 in OTB layout): no official sub-ranges, one row per frame.
+    """
     seq_dir, gt_file = Path(seq_dir), Path(gt_file)
     boxes = read_otb_rows(gt_file)
-    rng = _frame_range(name, version)
+    rng = _frame_range(name, version) if ranges else None
     img_dir = seq_dir / "img"
     if check_frames:
         frames = list_frames(img_dir)
@@ -181,7 +185,7 @@ def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, c
             f"{gt_file} has {len(boxes)} rows but {name} has {len(frames)} frames"
             f"{f' (official range {rng[0]}-{rng[1]})' if rng else ''}; one row per frame needed"
         )
-    meta = {"layout": "otb", "gt_file": str(gt_file), "first_frame": first}
+    meta = {"layout": layout, "gt_file": str(gt_file), "first_frame": first}
     attrs = seq_dir / "attrs.txt"
     if attrs.is_file():
         meta["attributes"] = [a.strip() for a in attrs.read_text().replace("\n", ",").split(",") if a.strip()]
@@ -189,12 +193,14 @@ def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, c
     return Sequence(name, frames, boxes, frame_ids=frame_ids, meta=meta)
 
 
-def _load_from_map(targets: dict, version, check_frames: bool, name: str) -> Sequence:
+def _load_from_map(targets: dict, version, check_frames: bool, ranges: bool, layout: str, name: str) -> Sequence:
     seq_dir, gt = targets[name]
-    return load_otb_sequence(name, seq_dir, gt, version=version, check_frames=check_frames)
+    return load_otb_sequence(name, seq_dir, gt, version=version, check_frames=check_frames, ranges=ranges,
+                             layout=layout)
 
 
-def read_otb(root, version: str | None = None, check_frames: bool = True, names=None):
+def read_otb(root, version: str | None = None, check_frames: bool = True, names=None, ranges: bool = True,
+             layout: str = "otb"):
     """OTB sequences under ``root`` as a lazy :class:`~siamfc.data.registry.SequenceList`.
 
     Args:
@@ -203,6 +209,8 @@ def read_otb(root, version: str | None = None, check_frames: bool = True, names=
             None (every OTB-style folder under ``root``, named after the folder).
         check_frames: False for an annotation-only root (scoring results without the videos).
         names: only these sequences.
+        ranges: apply the official sub-ranges (False for other datasets stored OTB-style).
+        layout: recorded as ``meta["layout"]``.
     """
     from .registry import SequenceList
 
@@ -214,8 +222,8 @@ def read_otb(root, version: str | None = None, check_frames: bool = True, names=
     targets = _resolve(found, list(VERSIONS[version]), root) if version else found
     if names is not None:
         targets = _resolve(targets, list(names), root)
-    loader = functools.partial(_load_from_map, targets, version, check_frames)
-    return SequenceList(list(targets), loader, {"layout": "otb", "version": version})
+    loader = functools.partial(_load_from_map, targets, version, check_frames, ranges, layout)
+    return SequenceList(list(targets), loader, {"layout": layout, "version": version})
 
 
 # -- pysot / DaSiamRPN single-file annotations --------------------------------------------------

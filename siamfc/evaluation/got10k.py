@@ -1,0 +1,88 @@
+"""GOT-10k metrics: average overlap (AO) and success rates SR0.5 / SR0.75.
+
+As the official toolkit computes them: the first frame (given to the tracker) and the frames
+where the target is absent (``absence.label``, or ``cover.label`` 0) are left out; both boxes are clipped to the frame
+(``meta_info.ini`` resolution) before the IoU when the resolution is known; the remaining
+frames' IoUs are **pooled over all sequences** -- AO is their mean, SR_t the fraction above t.
+A per-sequence AO is reported too. The test split has no public ground truth: its results are
+for the evaluation server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.sequence import Sequence
+from ..errors import DataError
+from .metrics import box_iou
+
+SR_THRESHOLDS = (0.5, 0.75)
+
+
+def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Boxes cut to the frame ``[0, width] x [0, height]`` (what lies outside is not counted)."""
+    b = np.array(boxes, dtype=np.float64)
+    x0 = np.clip(b[:, 0], 0, width)
+    y0 = np.clip(b[:, 1], 0, height)
+    x1 = np.clip(b[:, 0] + b[:, 2], 0, width)
+    y1 = np.clip(b[:, 1] + b[:, 3], 0, height)
+    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
+
+
+@dataclass
+class GOTSequenceScore:
+    name: str
+    ious: np.ndarray  # IoUs of the scored frames
+    n_frames: int
+    fps: float | None = None
+
+    @property
+    def ao(self) -> float:
+        return float(self.ious.mean()) if len(self.ious) else float("nan")
+
+    def as_dict(self) -> dict:
+        d = {"ao": self.ao, "frames": self.n_frames, "scored_frames": int(len(self.ious)), "fps": self.fps}
+        for t in SR_THRESHOLDS:
+            d[f"sr{int(t * 100)}"] = float(np.mean(self.ious > t)) if len(self.ious) else float("nan")
+        return d
+
+
+def score_got10k_sequence(pred, seq: Sequence, fps: float | None = None) -> GOTSequenceScore:
+    """IoUs of frames 2..N where the target is present (NaN ground-truth rows are left out too)."""
+    pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
+    if seq.meta.get("first_frame_only"):
+        raise DataError(f"{seq.name}: the GOT-10k test split has no public ground truth (use the evaluation server)")
+    if len(pred) != len(seq):
+        raise DataError(f"{seq.name}: {len(pred)} result rows for {len(seq)} frames")
+    gt = seq.boxes
+    if "resolution" in seq.meta:
+        w, h = seq.meta["resolution"]
+        pred, gt = clip_boxes(pred, w, h), clip_boxes(gt, w, h)
+    keep = seq.valid.copy()
+    if "cover" in seq.meta:  # the toolkit's visibility test: some part of the target shows
+        keep &= np.asarray(seq.meta["cover"]) > 0
+    keep[0] = False
+    ious = box_iou(pred[keep], gt[keep])
+    return GOTSequenceScore(seq.name, np.nan_to_num(ious, nan=0.0), len(seq), fps)
+
+
+@dataclass
+class GOTSummary:
+    sequences: list[GOTSequenceScore]
+
+    @property
+    def ious(self) -> np.ndarray:
+        return np.concatenate([s.ious for s in self.sequences]) if self.sequences else np.zeros(0)
+
+    @property
+    def ao(self) -> float:
+        return float(self.ious.mean())
+
+    def sr(self, t: float) -> float:
+        return float(np.mean(self.ious > t))
+
+    @property
+    def fps(self) -> float | None:
+        v = [s.fps for s in self.sequences if s.fps]
+        return float(np.mean(v)) if v else None

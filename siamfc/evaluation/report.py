@@ -1,0 +1,290 @@
+"""Score result folders against a dataset's ground truth; tables (terminal, Markdown), JSON.
+
+    reports = evaluate_results(["results/otb2015/siamfc", "results/otb2015/csrt"], seqs, "ope")
+    print(format_table(*summary_table(reports)))
+    json.dump(reports_to_json(reports, dataset="otb2015"), open("scores.json", "w"))
+
+Only the ground truth is needed (``open_dataset(..., check_frames=False)``), except that VOT
+overlaps are clipped to the frame when the frames are there to tell its size.
+
+A tracker folder is one that holds ``run.json`` or result files; a folder of tracker folders
+stands for all of them. A folder made for another dataset (``run.json``) is refused; sequences
+without a result are an error naming them, unless ``partial`` (then only the sequences every
+tracker has are scored, and the report says how many).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from . import ope
+from .got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
+from .results import read_run_info, read_trajectory, result_path
+from .runner import PROTOCOL_FORMAT
+
+
+@dataclass
+class TrackerReport:
+    """One tracker's scores on one dataset (``summary`` type depends on the protocol)."""
+
+    name: str
+    protocol: str
+    summary: object
+    folder: Path
+    info: dict = field(default_factory=dict)
+
+    def overall(self) -> dict:
+        s = self.summary
+        if self.protocol in ("ope", "lasot"):
+            return {"auc": s.auc, "p20": s.p20, "norm_precision": s.norm_p, "fps": s.fps, "n_sequences": len(s.sequences)}
+        if self.protocol == "got10k":
+            d = {"ao": s.ao}
+            d.update({f"sr{int(t * 100)}": s.sr(t) for t in SR_THRESHOLDS})
+            d.update(fps=s.fps, n_sequences=len(s.sequences))
+            return d
+        return {"eao": s.eao, "accuracy": s.accuracy, "failures": s.failures, "reliability": s.reliability,
+                "fps": s.fps, "n_sequences": len(s.sequences)}
+
+    def per_sequence(self) -> dict:
+        return {seq.name: seq.as_dict() for seq in self.summary.sequences}
+
+    def curves(self) -> dict:
+        if self.protocol not in ("ope", "lasot"):
+            return {}
+        s = self.summary
+        return {"success": s.success.tolist(), "precision": s.precision.tolist(),
+                "norm_precision": s.norm_precision.tolist()}
+
+
+# -- finding and reading result folders --------------------------------------------------------
+def _looks_like_results(folder: Path) -> bool:
+    return (folder / "run.json").is_file() or any(p.suffix == ".txt" for p in folder.glob("*.txt")) \
+        or (folder / "baseline").is_dir()
+
+
+def expand_result_dirs(paths) -> list[Path]:
+    """Tracker folders named by ``paths`` (a folder of tracker folders expands to its children)."""
+    out = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            raise DataError(f"results folder not found: {p}")
+        if _looks_like_results(p):
+            out.append(p)
+            continue
+        children = sorted(c for c in p.iterdir() if c.is_dir() and _looks_like_results(c))
+        if not children:
+            raise DataError(f"{p} holds no tracker results (no run.json, result files or tracker sub-folders)")
+        out += children
+    names = [p.name for p in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise DataError(f"two result folders share the tracker name {dup[0]!r}; rename one")
+    return out
+
+
+def available(folder: Path, names, protocol: str) -> list[str]:
+    fmt = PROTOCOL_FORMAT[protocol]
+    return [n for n in names if result_path(folder, n, fmt).is_file()]
+
+
+def check_folder(folder: Path, names, protocol: str, dataset: str | None, partial: bool) -> list[str]:
+    """The sequences of ``names`` with results in ``folder``; errors for wrong or incomplete folders."""
+    info = read_run_info(folder)
+    if dataset and info.get("dataset") and info["dataset"] != dataset and dataset != "bench":
+        raise DataError(f"{folder} holds results of dataset {info['dataset']!r}, not {dataset!r}")
+    have = available(folder, names, protocol)
+    if not have:
+        fmt = PROTOCOL_FORMAT[protocol]
+        raise DataError(
+            f"{folder} has no {fmt}-format results for any of the {len(names)} sequences "
+            f"(expected e.g. {result_path(folder, names[0], fmt)}); is it a results folder of this dataset?"
+        )
+    missing = [n for n in names if n not in set(have)]
+    if missing and not partial:
+        raise DataError(
+            f"{folder} lacks results for {len(missing)} of {len(names)} sequences ({', '.join(missing[:5])}"
+            f"{' ...' if len(missing) > 5 else ''}); finish the run (siamfc eval resumes) or pass --partial"
+        )
+    return have
+
+
+def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None = None, name: str | None = None) -> TrackerReport:
+    """Score one tracker folder on the sequences ``names`` (default: all of ``seqs``)."""
+    folder = Path(folder)
+    names = list(names if names is not None else seqs.names)
+    fmt = PROTOCOL_FORMAT[protocol]
+    if protocol == "vot":
+        from .vot import sequence_bounds, summarize_vot
+
+        triples = []
+        for n in names:
+            seq = seqs[n]
+            triples.append((read_trajectory(folder, n, fmt), seq, sequence_bounds(seq)))
+        summary = summarize_vot(triples, year=year)
+    else:
+        scores = []
+        for n in names:
+            seq = seqs[n]
+            traj = read_trajectory(folder, n, fmt)
+            if len(traj.boxes) != len(seq):
+                raise DataError(f"{result_path(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of {n}")
+            if protocol == "got10k":
+                scores.append(score_got10k_sequence(traj.boxes, seq, fps=traj.fps))
+            else:
+                rule = "lasot" if protocol == "lasot" else "otb"
+                score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, fps=traj.fps)
+                if seq.meta.get("attributes"):
+                    score.extra["attributes"] = list(seq.meta["attributes"])
+                scores.append(score)
+        summary = GOTSummary(scores) if protocol == "got10k" else ope.summarize(scores)
+    return TrackerReport(name or folder.name, protocol, summary, folder, read_run_info(folder))
+
+
+def evaluate_results(paths, seqs, protocol: str, *, dataset: str | None = None, year: int | None = None,
+                     partial: bool = False) -> list[TrackerReport]:
+    """Score every tracker folder of ``paths``; with ``partial``, on the sequences all of them have."""
+    folders = expand_result_dirs(paths)
+    haves = [check_folder(f, seqs.names, protocol, dataset, partial) for f in folders]
+    common = [n for n in seqs.names if all(n in set(h) for h in haves)]
+    if not common:
+        raise DataError("no sequence has results from every tracker given")
+    return [evaluate_tracker(f, seqs, protocol, common, year) for f in folders]
+
+
+# -- tables ------------------------------------------------------------------------------------
+def _fmt(v, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return f"{v:.{digits}f}"
+
+
+COLUMNS = {
+    "ope": [("AUC", "auc", 3), ("P20", "p20", 3), ("NormP", "norm_precision", 3), ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
+    "lasot": [("AUC", "auc", 3), ("P20", "p20", 3), ("NormP", "norm_precision", 3), ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
+    "got10k": [("AO", "ao", 3), ("SR0.5", "sr50", 3), ("SR0.75", "sr75", 3), ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
+    "vot": [("EAO", "eao", 3), ("Accuracy", "accuracy", 3), ("Failures", "failures", 0), ("Reliability", "reliability", 3),
+            ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
+}
+SORT_KEY = {"ope": "auc", "lasot": "auc", "got10k": "ao", "vot": "eao"}
+
+
+def summary_table(reports: list[TrackerReport]):
+    """``(headers, rows)``: one row per tracker, best first."""
+    protocol = reports[0].protocol
+    cols = COLUMNS[protocol]
+    key = SORT_KEY[protocol]
+    ordered = sorted(reports, key=lambda r: -(r.overall().get(key) or -1))
+    rows = [[r.name] + [_fmt(r.overall().get(k), d) for _, k, d in cols] for r in ordered]
+    return ["Tracker"] + [c for c, _, _ in cols], rows
+
+
+def sequence_table(reports: list[TrackerReport], metrics=("auc", "p20")):
+    """``(headers, rows)``: one row per sequence, a column per tracker and metric, and the mean."""
+    names = [s.name for s in reports[0].summary.sequences]
+    per = [r.per_sequence() for r in reports]
+    metrics = [m for m in metrics if m in per[0][names[0]]]
+    headers = ["Sequence"] + [f"{r.name} {m.upper()}" for r in reports for m in metrics]
+    rows = [[n] + [_fmt(p[n][m]) for p in per for m in metrics] for n in names]
+    rows.append(["mean"] + [_fmt(float(np.mean([p[n][m] for n in names]))) for p in per for m in metrics])
+    return headers, rows
+
+
+def attribute_table(reports: list[TrackerReport]):
+    """``(headers, rows)``: success AUC per attribute (mean over the sequences that have it), or None."""
+    if reports[0].protocol not in ("ope", "lasot"):
+        return None
+    attrs: dict[str, list[str]] = {}
+    for s in reports[0].summary.sequences:
+        for a in s.extra.get("attributes", []):
+            attrs.setdefault(a, []).append(s.name)
+    if not attrs:
+        return None
+    headers = ["Attribute", "Seqs"] + [r.name for r in reports]
+    rows = []
+    for a in sorted(attrs):
+        members = set(attrs[a])
+        row = [a, str(len(members))]
+        for r in reports:
+            row.append(_fmt(float(np.mean([s.auc for s in r.summary.sequences if s.name in members]))))
+        rows.append(row)
+    return headers, rows
+
+
+def format_table(headers, rows, markdown: bool = False) -> str:
+    """A plain aligned table, or a Markdown one."""
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(headers))) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    fmt = lambda r: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
+
+
+def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note: str | None = None) -> dict:
+    """Everything other programs need: overall scores, per-sequence scores, curves, thresholds."""
+    out = {"dataset": dataset, "protocol": reports[0].protocol, "root": str(root) if root else None, "trackers": {}}
+    if note:
+        out["note"] = note
+    if reports[0].protocol in ("ope", "lasot"):
+        out["thresholds"] = {"success": ope.SUCCESS_THRESHOLDS.tolist(), "precision": ope.PRECISION_THRESHOLDS.tolist(),
+                             "norm_precision": ope.NORM_PRECISION_THRESHOLDS.tolist()}
+    for r in reports:
+        entry = dict(r.overall())
+        entry["sequences"] = r.per_sequence()
+        entry["curves"] = r.curves()
+        if r.protocol == "vot" and r.summary.eao_range:
+            entry["eao_range"] = list(r.summary.eao_range)
+        entry["run"] = r.info
+        out["trackers"][r.name] = _jsonable(entry)
+    return out
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return None if math.isnan(float(x)) else float(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    return x
+
+
+def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=None, markdown_out=None,
+            plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
+    """Write the requested JSON / Markdown / plots and return the text for the terminal."""
+    import json
+
+    from ..data.folder import write_text_atomic
+
+    blocks = [("Scores", summary_table(reports))]
+    if per_sequence and reports[0].protocol in ("ope", "lasot", "got10k"):
+        metrics = ("ao",) if reports[0].protocol == "got10k" else ("auc", "p20")
+        blocks.append(("Per sequence", sequence_table(reports, metrics)))
+    attrs = attribute_table(reports)
+    if attrs:
+        blocks.append(("Success AUC per attribute", attrs))
+    title = f"{dataset} ({reports[0].protocol}, {len(reports[0].summary.sequences)} sequences)"
+    text = "\n\n".join(f"{name}\n{format_table(*tbl)}" for name, tbl in blocks)
+    text = f"{title}\n{text}" + (f"\n{note}" if note else "")
+    if json_out:
+        write_text_atomic(json_out, json.dumps(reports_to_json(reports, dataset, root, note), indent=2) + "\n")
+    if markdown_out:
+        md = "\n\n".join(f"**{name}** -- {title}\n\n{format_table(*tbl, markdown=True)}" for name, tbl in blocks)
+        write_text_atomic(markdown_out, md + (f"\n\n{note}" if note else "") + "\n")
+    if plots_dir and reports[0].protocol in ("ope", "lasot"):
+        from .plots import plot_curves
+
+        paths = plot_curves(reports, plots_dir, title=dataset)
+        text += "\nplots: " + ", ".join(str(p) for p in paths)
+    return text

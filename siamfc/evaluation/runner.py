@@ -1,0 +1,188 @@
+"""Drive a tracker over a dataset: one sequence per task, parallel processes, resumable, atomic files.
+
+    from siamfc.data.registry import open_dataset
+    from siamfc.evaluation.runner import run_dataset
+    from siamfc.evaluation.trackers import TrackerSpec
+
+    seqs = open_dataset("otb2015", "/data/OTB100")
+    run_dataset(seqs, TrackerSpec("csrt"), "results/otb2015", dataset="otb2015", workers=2)
+
+Results go to ``<results>/<tracker name>/`` in the protocol's standard format
+(:mod:`siamfc.evaluation.results`). A sequence whose result file exists is skipped, so an
+interrupted run continues where it stopped; a sequence is written only when finished (time
+file first, result file last, each atomically), so an interruption loses at most the
+sequences in progress. ``run.json`` records the dataset and tracker; a folder that holds another
+dataset's or another tracker configuration's results is refused rather than mixed.
+
+Timing covers ``init`` / ``update`` only (not reading the frames), as the toolkits measure it.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data.sequence import Sequence
+from ..errors import DataError, SiamFCError
+from .results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
+from .trackers import TrackerSpec, box_is_usable
+
+#: Result-file format of each protocol.
+PROTOCOL_FORMAT = {"ope": "otb", "lasot": "otb", "got10k": "got10k", "vot": "vot"}
+
+
+def track_one_pass(tracker, seq: Sequence) -> Trajectory:
+    """OTB one-pass: initialise on frame 1's ground truth, then ``update`` on every later frame."""
+    if not box_is_usable(seq.boxes[0]):
+        raise DataError(f"{seq.name}: the first frame has no usable ground-truth box ({seq.boxes[0].tolist()})")
+    n = len(seq)
+    boxes = np.full((n, 4), np.nan)
+    times = np.zeros(n)
+    frame = seq.frame(0)
+    start = time.perf_counter()
+    tracker.init(frame, seq.boxes[0])
+    times[0] = time.perf_counter() - start
+    boxes[0] = seq.boxes[0]
+    for i in range(1, n):
+        frame = seq.frame(i)
+        start = time.perf_counter()
+        boxes[i] = tracker.update(frame).box
+        times[i] = time.perf_counter() - start
+    return Trajectory(boxes, None, times)
+
+
+def track_sequence(tracker, seq: Sequence, protocol: str) -> Trajectory:
+    if protocol == "vot":
+        from .vot import track_supervised
+
+        return track_supervised(tracker, seq)
+    return track_one_pass(tracker, seq)
+
+
+@dataclass
+class RunSummary:
+    """What a run did: sequences tracked now, found done already, and failed (name -> error)."""
+
+    tracker_dir: Path
+    tracked: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)
+
+
+# -- worker processes --------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _set_threads(threads: int | None) -> None:
+    if not threads:
+        return
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+
+
+def _worker_init(spec: TrackerSpec, seqs, tracker_dir: str, protocol: str, threads: int | None) -> None:
+    _set_threads(threads)
+    _WORKER.update(tracker=spec.build(), seqs=seqs, tracker_dir=tracker_dir, protocol=protocol)
+
+
+def _run_one(name: str, tracker=None, seqs=None, tracker_dir=None, protocol=None):
+    """Track one sequence and write its files; returns ``(name, fps, error or None)``."""
+    tracker = tracker if tracker is not None else _WORKER["tracker"]
+    seqs = seqs if seqs is not None else _WORKER["seqs"]
+    tracker_dir = tracker_dir if tracker_dir is not None else _WORKER["tracker_dir"]
+    protocol = protocol if protocol is not None else _WORKER["protocol"]
+    try:
+        seq = seqs[name]
+        traj = track_sequence(tracker, seq, protocol)
+        write_trajectory(tracker_dir, name, PROTOCOL_FORMAT[protocol], traj)
+        return name, traj.fps, None
+    except SiamFCError as exc:
+        return name, None, str(exc)
+
+
+# -- the run -----------------------------------------------------------------------------------
+def _check_folder(tracker_dir: Path, info: dict) -> None:
+    old = read_run_info(tracker_dir)
+    if not old:
+        return
+    if old.get("dataset") != info["dataset"]:
+        raise DataError(
+            f"{tracker_dir} holds results of dataset {old.get('dataset')!r}, not {info['dataset']!r}: "
+            "choose another --results folder"
+        )
+    if old.get("tracker") != info["tracker"]:
+        raise DataError(
+            f"{tracker_dir} holds results of another tracker configuration ({old.get('tracker')}); "
+            "use --name or another --results folder instead of mixing them"
+        )
+
+
+def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol: str = "ope", workers: int = 1,
+                threads: int | None = None, progress: bool = True, root=None) -> RunSummary:
+    """Run ``spec``'s tracker on every sequence of ``seqs`` that has no result yet.
+
+    Args:
+        seqs: a :class:`~siamfc.data.registry.SequenceList` (picklable: workers read their own).
+        spec: the tracker recipe; results go to ``results_root/spec.name``.
+        dataset, protocol: recorded in ``run.json``; the protocol picks the loop and file format.
+        workers: processes (1: in this process). ``threads``: torch/OpenCV threads per process
+            (default with several workers: the cores divided among them).
+    """
+    from tqdm import tqdm
+
+    if protocol not in PROTOCOL_FORMAT:
+        raise DataError(f"unknown protocol {protocol!r}")
+    if workers < 1:
+        raise DataError(f"--workers must be at least 1, got {workers}")
+    fmt = PROTOCOL_FORMAT[protocol]
+    tracker_dir = Path(results_root) / spec.name
+    info = {"dataset": dataset, "protocol": protocol, "format": fmt, "tracker": spec.describe(),
+            "root": str(root) if root else None}
+    _check_folder(tracker_dir, info)
+    tracker = spec.build()  # fails here, once, with a clear message (e.g. missing weights)
+    tracker_dir.mkdir(parents=True, exist_ok=True)
+    if not read_run_info(tracker_dir):
+        write_run_info(tracker_dir, {**info, "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+    summary = RunSummary(tracker_dir)
+    todo = []
+    for name in seqs.names:
+        (summary.skipped if has_result(tracker_dir, name, fmt) else todo).append(name)
+    bar = tqdm(total=len(todo), desc=f"{spec.name} on {dataset}", unit="seq", disable=not progress or not todo)
+
+    def record(name, fps, error):
+        if error:
+            summary.failed[name] = error
+        else:
+            summary.tracked.append(name)
+        bar.set_postfix_str(f"{name} {fps:.1f} fps" if fps else name)
+        bar.update(1)
+
+    try:
+        if workers == 1 or len(todo) <= 1:
+            _set_threads(threads)
+            for name in todo:
+                record(*_run_one(name, tracker, seqs, str(tracker_dir), protocol))
+        else:
+            threads = threads or max(1, (os.cpu_count() or 1) // workers)
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                     initargs=(spec, seqs, str(tracker_dir), protocol, threads)) as pool:
+                futures = [pool.submit(_run_one, name) for name in todo]
+                try:
+                    for fut in as_completed(futures):
+                        record(*fut.result())
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+    finally:
+        bar.close()
+    return summary
