@@ -1,0 +1,162 @@
+"""Track one object through a stream of frames: progress, annotated video, box file, live window.
+
+Used by ``siamfc track`` and ``siamfc demo``. The box file (``--save``) has one line per frame,
+``x,y,w,h``: 0-based pixel coordinates (pixel centres at integers, OpenCV's convention), decimals
+as needed; the first line is the box the tracker was initialised with.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .data.folder import write_box_file
+from .errors import DataError, InvalidBoxError
+from .video import VideoWriter, draw_box
+
+WINDOW = "siamfc"
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """``"x,y,w,h"`` (0-based pixels; commas or spaces) -> four floats; InvalidBoxError otherwise."""
+    fields = [f for f in re.split(r"[,\s]+", text.strip()) if f]
+    try:
+        values = tuple(float(f) for f in fields)
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise InvalidBoxError(f"--box must be four numbers x,y,w,h (0-based pixels), got {text!r}")
+    return values
+
+
+def gui_problem() -> str | None:
+    """Why OpenCV cannot open a window here, or None if it can."""
+    import cv2
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY is not set)"
+    gui = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    if gui and gui.group(1).upper() == "NONE":
+        return "this OpenCV build has no GUI (opencv-*-headless); install opencv-contrib-python for windows"
+    return None
+
+
+def select_box(frame: np.ndarray) -> tuple[float, float, float, float]:
+    """Let the user draw the first box (cv2.selectROI); DataError if they cancel."""
+    import cv2
+
+    x, y, w, h = cv2.selectROI(WINDOW, frame, showCrosshair=True, fromCenter=False)
+    if w <= 0 or h <= 0:
+        raise InvalidBoxError("no box was drawn (selection cancelled)")
+    return float(x), float(y), float(w), float(h)
+
+
+@dataclass
+class TrackRun:
+    """What a run produced: ``boxes (N, 4)`` 0-based, ``scores (N,)`` (NaN for the first frame)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    seconds: float  # wall clock, decoding and writing included
+    tracker_seconds: float  # init + updates only
+    video: Path | None = None
+    boxes_file: Path | None = None
+
+    @property
+    def fps(self) -> float:
+        return len(self.boxes) / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def tracker_fps(self) -> float:
+        return len(self.boxes) / self.tracker_seconds if self.tracker_seconds > 0 else float("nan")
+
+    def summary(self) -> str:
+        parts = [f"tracked {len(self.boxes)} frames in {self.seconds:.1f} s "
+                 f"({self.fps:.1f} fps overall, {self.tracker_fps:.1f} fps tracker)"]
+        if self.boxes_file:
+            parts.append(f"boxes -> {self.boxes_file}")
+        if self.video:
+            parts.append(f"video -> {self.video}")
+        return "; ".join(parts)
+
+
+def track_video(tracker, frames, box=None, *, total: int | None = None, fps: float | None = None,
+                video_out=None, boxes_out=None, show: bool = False, progress: bool = True,
+                desc: str = "tracking") -> TrackRun:
+    """Initialise ``tracker`` on the first frame with ``box`` (or a drawn one if ``show``) and follow it.
+
+    Args:
+        tracker: anything with ``init(frame, box)`` and ``update(frame) -> (box, score)``.
+        frames: iterable of ``H x W x 3`` uint8 BGR frames.
+        box: ``(x, y, w, h)`` in 0-based pixels; None to draw it (needs ``show``).
+        total, fps: frame count (for the progress bar) and frame rate (for the video), if known.
+        video_out: write the annotated frames here (``.mp4`` or ``.avi``).
+        boxes_out: write the boxes here, one ``x,y,w,h`` line per frame (0-based).
+        show: display the frames live (``q`` or Esc stops early).
+
+    The outputs are written even when the run is interrupted (Ctrl-C, ``q``), with the frames so far.
+    """
+    boxes, scores = [], []
+    writer = None
+    tracker_seconds = 0.0
+    start = time.perf_counter()
+    bar = tqdm(total=total, unit="frame", desc=desc, disable=not progress, dynamic_ncols=True)
+    try:
+        for frame in frames:
+            if not boxes:
+                if box is None:
+                    box = select_box(frame)
+                t0 = time.perf_counter()
+                tracker.init(frame, box)
+                tracker_seconds += time.perf_counter() - t0
+                current, score = tuple(float(v) for v in box), float("nan")
+            else:
+                t0 = time.perf_counter()
+                current, score = tracker.update(frame)
+                tracker_seconds += time.perf_counter() - t0
+            boxes.append(current)
+            scores.append(score)
+            if video_out is not None or show:
+                label = f"#{len(boxes)}" + ("" if np.isnan(score) else f"  score {score:.2f}")
+                annotated = draw_box(frame, current, label=label)
+                if video_out is not None:
+                    if writer is None:
+                        writer = VideoWriter(video_out, fps, (frame.shape[1], frame.shape[0]))
+                    writer.write(annotated)
+                if show and _show(annotated):
+                    break
+            bar.update(1)
+    except KeyboardInterrupt:
+        print(f"interrupted after {len(boxes)} frames; writing what was tracked", file=sys.stderr)
+    finally:
+        bar.close()
+        video = writer.close() if writer is not None else None
+        boxes_file = None
+        if boxes_out is not None and boxes:
+            boxes_file = write_box_file(boxes_out, np.array(boxes), one_based=False)
+        if show:
+            _close_windows()
+    if not boxes:
+        raise DataError("the source gave no frames")
+    return TrackRun(np.array(boxes), np.array(scores), time.perf_counter() - start, tracker_seconds,
+                    video, boxes_file)
+
+
+def _show(frame) -> bool:
+    """Display a frame; True if the user asked to stop."""
+    import cv2
+
+    cv2.imshow(WINDOW, frame)
+    return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)
+
+
+def _close_windows() -> None:
+    import cv2
+
+    cv2.destroyAllWindows()
