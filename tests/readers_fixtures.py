@@ -27,3 +27,18 @@ def write_rows(path: Path, rows, sep: str = ",") -> Path:
 def boxes(n: int, x0: float = 10, y0: float = 12, w: float = 20, h: float = 15, dx: float = 1.0):
     """``n`` 1-based file rows of a box moving right by ``dx`` px per frame."""
     return [[x0 + i * dx, y0, w, h] for i in range(n)]
+
+
+def write_moving_square(folder: Path, n: int, digits: int = 4, size=(60, 80), side: int = 16, step: int = 2):
+    """Frames of a bright textured square moving right on a dark noisy background; returns 1-based rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    patch = rng.integers(150, 255, (side, side, 3), dtype=np.uint8)
+    rows = []
+    for i in range(n):
+        img = rng.integers(0, 60, (*size, 3), dtype=np.uint8)
+        x, y = 10 + i * step, 20
+        img[y: y + side, x: x + side] = patch
+        cv2.imwrite(str(folder / f"{i + 1:0{digits}d}.png"), img)
+        rows.append([x + 1, y + 1, side, side])
+    return rows

@@ -20,6 +20,7 @@ sequence folder holds its frames (directly, or under ``img/`` or ``color/``) and
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -65,6 +66,45 @@ def numbered_frames(directory, first: int, last: int, digits: int, ext: str = ".
     """Paths ``directory/<first:0{digits}d><ext>`` ... ``<last>`` (not checked: annotation-only roots)."""
     directory = Path(directory)
     return [directory / f"{i:0{digits}d}{ext}" for i in range(first, last + 1)]
+
+
+def sequence_frames(frame_dir, n: int, box_file, check_frames: bool = True, digits: int = 8) -> list[Path]:
+    """The frames of a sequence annotated by ``n`` rows of ``box_file``.
+
+    ``check_frames``: list them and require exactly ``n`` (DataError naming both files otherwise);
+    else (annotation-only roots) the standard names ``1 .. n`` with ``digits`` digits, unchecked.
+    """
+    if not check_frames:
+        return numbered_frames(frame_dir, 1, n, digits)
+    frames = list_frames(frame_dir)
+    if len(frames) != n:
+        raise DataError(f"{box_file} has {n} rows but {frame_dir} has {len(frames)} frames (one row per frame needed)")
+    return frames
+
+
+def listed_sequences(folder, gt_name: str = "groundtruth.txt") -> list[str]:
+    """Sequence names of a dataset folder: ``list.txt`` (all must exist), else the sub-folders
+    holding ``gt_name``, in natural order."""
+    folder = Path(folder)
+    listed = folder / "list.txt"
+    if listed.is_file():
+        names = listed.read_text().split()
+        missing = [n for n in names if not (folder / n / gt_name).is_file()]
+        if missing:
+            raise DataError(f"{listed} lists {len(missing)} sequence(s) without {gt_name}: {missing[:5]}")
+        return names
+    return sorted((p.name for p in folder.iterdir() if (p / gt_name).is_file()), key=natural_key)
+
+
+def read_json(path, what: str = "file"):
+    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
 # -- box files ---------------------------------------------------------------------------------
@@ -212,15 +252,7 @@ def read_folder_sequence(directory, box_file=None, name: str | None = None, chec
     rows = read_box_file(box_file)
     polygons = rows if rows.shape[1] == 8 else None
     boxes = polygons_to_boxes(rows) if polygons is not None else rows
-    frame_dir = _frame_dir(directory)
-    if check_frames:
-        frames = list_frames(frame_dir)
-        if len(frames) != len(rows):
-            raise DataError(
-                f"{box_file} has {len(rows)} rows but {frame_dir} has {len(frames)} frames (one row per frame needed)"
-            )
-    else:
-        frames = numbered_frames(frame_dir, 1, len(rows), 4)
+    frames = sequence_frames(_frame_dir(directory), len(rows), box_file, check_frames, digits=4)
     return Sequence(name or directory.name, frames, boxes, polygons=polygons, meta={"layout": "folder"})
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import list_frames, numbered_frames, read_box_file
+from .folder import list_frames, listed_sequences, numbered_frames, read_box_file
 from .sequence import Sequence
 
 SPLITS = ("train", "val", "test")
@@ -121,14 +121,7 @@ def read_got10k(root, split: str | None = "val", check_frames: bool = True, name
     if split is not None and split not in SPLITS:
         raise DataError(f"unknown GOT-10k split {split!r}; choose one of {SPLITS}")
     folder = split_dir(root, split)
-    listed = folder / "list.txt"
-    if listed.is_file():
-        wanted = listed.read_text().split()
-        missing = [n for n in wanted if not (folder / n / "groundtruth.txt").is_file()]
-        if missing:
-            raise DataError(f"{listed} lists {len(missing)} sequence(s) without groundtruth.txt: {missing[:5]}")
-    else:
-        wanted = sorted(p.name for p in folder.iterdir() if (p / "groundtruth.txt").is_file())
+    wanted = listed_sequences(folder)
     if names is not None:
         wanted = [n for n in wanted if n in set(names)]
     if not wanted:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import list_frames, numbered_frames, read_box_file
+from .folder import read_box_file, sequence_frames
 from .sequence import Sequence
 
 #: The official LaSOT test split (Protocol II): 4 sequences of each of the 70 classes.
@@ -73,13 +73,7 @@ def load_lasot_sequence(seq_dir, check_frames: bool = True) -> Sequence:
     n = len(boxes)
     absent = read_flags(seq_dir / "full_occlusion.txt", n) | read_flags(seq_dir / "out_of_view.txt", n)
     boxes[absent] = np.nan
-    img = seq_dir / "img"
-    if check_frames:
-        frames = list_frames(img)
-        if len(frames) != n:
-            raise DataError(f"{seq_dir / 'groundtruth.txt'} has {n} rows but {img} has {len(frames)} frames")
-    else:
-        frames = numbered_frames(img, 1, n, 8)
+    frames = sequence_frames(seq_dir / "img", n, seq_dir / "groundtruth.txt", check_frames)
     m = _NAME.match(seq_dir.name)
     meta = {"layout": "lasot", "class": m.group(1) if m else seq_dir.parent.name}
     if (seq_dir / "nlp.txt").is_file():

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import frame_number, from_file_coords, list_frames, numbered_frames, parse_box_text
+from .folder import frame_number, from_file_coords, list_frames, numbered_frames, parse_box_text, read_json
 from .sequence import Sequence
 
 #: OTB-2015 (OTB-100): the 100 sequences of the official ``tb_100`` list.
@@ -265,12 +265,7 @@ def read_otb_json(path, version: str | None = None, check_frames: bool = False, 
     from .registry import SequenceList
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"annotation file not found: {path}")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    data = read_json(path, "annotation file")
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "gt_rect" in v for v in data.values()):
         raise DataError(f"{path}: expected {{sequence: {{name, image_files, gt_rect}}}}")
     entries = {}

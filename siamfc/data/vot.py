@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import list_frames, natural_key, numbered_frames, polygons_to_boxes, read_box_file
+from .folder import listed_sequences, polygons_to_boxes, read_box_file, sequence_frames
 from .sequence import Sequence
 
 YEARS = (2013, 2014, 2015, 2016, 2017, 2018)
@@ -49,13 +49,7 @@ def load_vot_sequence(seq_dir, check_frames: bool = True) -> Sequence:
     seq_dir = Path(seq_dir)
     rows = read_box_file(seq_dir / "groundtruth.txt")
     n = len(rows)
-    frame_dir = _frame_dir(seq_dir)
-    if check_frames:
-        frames = list_frames(frame_dir)
-        if len(frames) != n:
-            raise DataError(f"{seq_dir / 'groundtruth.txt'} has {n} rows but {frame_dir} has {len(frames)} frames")
-    else:
-        frames = numbered_frames(frame_dir, 1, n, 8)
+    frames = sequence_frames(_frame_dir(seq_dir), n, seq_dir / "groundtruth.txt", check_frames)
     polygons = rows if rows.shape[1] == 8 else None
     boxes = polygons_to_boxes(rows) if polygons is not None else rows
     meta = {"layout": "vot", "tags": _read_tags(seq_dir, n)}
@@ -78,14 +72,7 @@ def read_vot(root, year: int | None = None, check_frames: bool = True, names=Non
         raise DataError(f"dataset folder not found: {root}")
     if year is not None and year not in YEARS:
         raise DataError(f"unsupported VOT year {year}; one of {YEARS}")
-    listed = root / "list.txt"
-    if listed.is_file():
-        wanted = listed.read_text().split()
-        missing = [n for n in wanted if not (root / n / "groundtruth.txt").is_file()]
-        if missing:
-            raise DataError(f"{listed} lists {len(missing)} sequence(s) without groundtruth.txt: {missing[:5]}")
-    else:
-        wanted = sorted((p.name for p in root.iterdir() if (p / "groundtruth.txt").is_file()), key=natural_key)
+    wanted = listed_sequences(root)
     if names is not None:
         wanted = [n for n in wanted if n in set(names)]
     if not wanted:

@@ -42,8 +42,24 @@ PRECISION_AT = 20  # px
 RULES = ("otb", "lasot")
 
 
+class _Scores:
+    """The three scores read off ``success``, ``precision`` and ``norm_precision`` curves."""
+
+    @property
+    def auc(self) -> float:
+        return float(np.mean(self.success))
+
+    @property
+    def p20(self) -> float:
+        return float(self.precision[PRECISION_AT])
+
+    @property
+    def norm_p(self) -> float:
+        return float(np.mean(self.norm_precision))
+
+
 @dataclass
-class SequenceScore:
+class SequenceScore(_Scores):
     """One sequence's curves (``success (21,)``, ``precision (51,)``, ``norm_precision (51,)``)."""
 
     name: str
@@ -54,18 +70,6 @@ class SequenceScore:
     fps: float | None = None
     extra: dict = field(default_factory=dict)
 
-    @property
-    def auc(self) -> float:
-        return float(np.mean(self.success))
-
-    @property
-    def p20(self) -> float:
-        return float(self.precision[PRECISION_AT])
-
-    @property
-    def norm_p(self) -> float:
-        return float(np.mean(self.norm_precision))
-
     def as_dict(self) -> dict:
         d = {"auc": self.auc, "p20": self.p20, "norm_precision": self.norm_p, "frames": self.n_frames,
              "fps": self.fps}
@@ -74,25 +78,13 @@ class SequenceScore:
 
 
 @dataclass
-class Summary:
+class Summary(_Scores):
     """Curves averaged over sequences, and the per-sequence scores they came from."""
 
     success: np.ndarray
     precision: np.ndarray
     norm_precision: np.ndarray
     sequences: list[SequenceScore]
-
-    @property
-    def auc(self) -> float:
-        return float(np.mean(self.success))
-
-    @property
-    def p20(self) -> float:
-        return float(self.precision[PRECISION_AT])
-
-    @property
-    def norm_p(self) -> float:
-        return float(np.mean(self.norm_precision))
 
     @property
     def fps(self) -> float | None:

@@ -61,24 +61,27 @@ class TrackerReport:
 
 
 # -- finding and reading result folders --------------------------------------------------------
-def _looks_like_results(folder: Path) -> bool:
-    return (folder / "run.json").is_file() or any(p.suffix == ".txt" for p in folder.glob("*.txt")) \
-        or (folder / "baseline").is_dir()
+def _is_tracker_folder(folder: Path) -> bool:
+    return (folder / "run.json").is_file() or (folder / "baseline").is_dir()
 
 
 def expand_result_dirs(paths) -> list[Path]:
-    """Tracker folders named by ``paths`` (a folder of tracker folders expands to its children)."""
+    """Tracker folders named by ``paths``: a folder with ``run.json`` (ours), a folder of such
+    folders (expanded), or a folder of another toolkit's result files (``*.txt`` or ``<seq>/``)."""
     out = []
     for p in map(Path, paths):
         if not p.is_dir():
             raise DataError(f"results folder not found: {p}")
-        if _looks_like_results(p):
+        if _is_tracker_folder(p):
             out.append(p)
             continue
-        children = sorted(c for c in p.iterdir() if c.is_dir() and _looks_like_results(c))
-        if not children:
+        children = sorted(c for c in p.iterdir() if c.is_dir() and _is_tracker_folder(c))
+        if children:
+            out += children
+        elif any(p.glob("*.txt")) or any(c.is_dir() for c in p.iterdir()):
+            out.append(p)
+        else:
             raise DataError(f"{p} holds no tracker results (no run.json, result files or tracker sub-folders)")
-        out += children
     names = [p.name for p in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

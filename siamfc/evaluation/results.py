@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.folder import (
-    format_row, from_file_coords, parse_box_text, read_box_file, to_file_coords, write_box_file, write_text_atomic,
+    format_row, from_file_coords, parse_box_text, read_box_file, read_json, to_file_coords, write_box_file,
+    write_text_atomic,
 )
 from ..errors import DataError
 
@@ -126,24 +127,14 @@ def write_run_info(tracker_dir, info: dict) -> None:
 
 def read_run_info(tracker_dir) -> dict:
     path = Path(tracker_dir) / "run.json"
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        raise DataError(f"{path}: not valid JSON") from None
+    return read_json(path) if path.is_file() else {}
 
 
 # -- the OTB toolkit's own result files (jwlim/tracker_benchmark JSON) --------------------------
 def read_otb_toolkit_result(path) -> Trajectory:
     """A result of the OTB toolkit's Python port: ``[{"res": [[x, y, w, h], ...], "fps": ...}]``."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"result file not found: {path}")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc.msg})") from None
+    data = read_json(path, "result file")
     entry = data[0] if isinstance(data, list) and data else data
     if not isinstance(entry, dict) or "res" not in entry:
         raise DataError(f"{path}: expected an OTB toolkit result with a 'res' list")
