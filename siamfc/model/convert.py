@@ -1,0 +1,225 @@
+"""Converters from the two public SiamFC weight files to this project's format.
+
+**siamfc-pytorch** (huanglianghua/siamfc-pytorch, ``siamfc_alexnet_e50.pth``): ``torch.save`` of
+``Net(backbone=AlexNetV1(), head=SiamFC(out_scale=0.001)).state_dict()``. Keys
+``backbone.conv{1..5}.0.{weight,bias}`` (convolutions, PyTorch ``O x I/groups x kH x kW``) and
+``backbone.conv{1..4}.1.{weight,bias,running_mean,running_var,num_batches_tracked}`` (batch
+norm); the head has no parameters (fixed gain 0.001, no bias). Differences to ours: it reads
+frames as **RGB** (``cv2.cvtColor(BGR2RGB)``), and its batch norm has ``eps = 1e-6`` (ours 1e-5).
+
+**MatConvNet DagNN** (bertinetto/siamese-fc, ``2016-08-17.net.mat``): ``net.params`` is a struct
+array of ``name``/``value`` pairs; the shared branch parameters are ``br_conv{i}f`` (filters,
+MATLAB ``H x W x Cin/groups x Cout``), ``br_conv{i}b`` (``Cout x 1``), and for i = 1..4
+``br_bn{i}m`` (multiplier, ``C x 1``), ``br_bn{i}b`` (bias, ``C x 1``), ``br_bn{i}x`` (moments,
+``C x 2``: mean and standard deviation, the latter already ``sqrt(var + eps)``: MatConvNet's
+batch norm in test mode is ``m * (x - mean) / std + b``). The score adjustment is either a batch
+norm on the score map (``fin_adjust_bn{m,b,x}``, 1 channel, the 2016 release) or the
+``adjust_f``/``adjust_b`` 1x1 convolution of the released training code. Frames are **RGB**
+(MATLAB ``imread``), pixel values 0..255, no mean subtraction.
+
+How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
+0.001 * xcorr + bias), exactly (the converted model computes the same scores):
+
+* RGB -> BGR: conv1's input channels are reversed;
+* eps: each BN multiplier is rescaled by ``sqrt(var + 1e-5) / sqrt(var + eps_source)`` (with
+  ``var = std^2`` for MatConvNet) so that the normalisation is unchanged;
+* adjust (MatConvNet): the source score is ``k * xcorr + c`` with ``k = m / std`` (``adjust_f``)
+  and ``c = b - m * mean / std`` (``adjust_b``). ``c`` becomes our bias; the gain ``k`` is
+  absorbed by scaling conv5 (weights and bias) by ``a = sqrt(k / 0.001)``, because the
+  correlation is bilinear in the two feature maps. conv1-conv4 features are unchanged; conv5
+  features are the source's times ``a`` (recorded in the model card as ``conv5_scale``).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import WeightsError
+from .siamfc import SiamFC
+from .weights import load_state, save_weights
+
+FORMATS = ("siamfc-pytorch", "matconvnet")
+#: Batch-norm epsilon of siamfc-pytorch's AlexNetV1 (``_BatchNorm2d``).
+SIAMFC_PYTORCH_EPS = 1e-6
+
+
+def _rescale_bn(weight: torch.Tensor, var: torch.Tensor, source_eps: float, target_eps: float) -> torch.Tensor:
+    """BN multiplier for ``target_eps`` that reproduces ``weight / sqrt(var + source_eps)``."""
+    return weight * torch.sqrt(var + target_eps) / torch.sqrt(var + source_eps)
+
+
+def _check_and_load(model: SiamFC, state: dict[str, torch.Tensor], source: str) -> SiamFC:
+    own = model.state_dict()
+    for key, value in state.items():
+        if key not in own:
+            raise WeightsError(f"{source}: unexpected parameter {key}")
+        if tuple(value.shape) != tuple(own[key].shape):
+            raise WeightsError(
+                f"{source}: {key} has shape {tuple(value.shape)}, SiamFC's AlexNet needs {tuple(own[key].shape)} "
+                "(a different architecture?)"
+            )
+    missing = [k for k, v in own.items() if k not in state and v.is_floating_point() and not k.startswith("head.")]
+    if missing:
+        raise WeightsError(f"{source}: missing {missing[:3]}{'...' if len(missing) > 3 else ''}")
+    model.load_state_dict({**own, **{k: v.to(own[k].dtype) for k, v in state.items()}})
+    return model.eval()
+
+
+# -- siamfc-pytorch -----------------------------------------------------------------------------
+def from_siamfc_pytorch(state: dict[str, torch.Tensor], source: str = "siamfc-pytorch weights",
+                        source_eps: float = SIAMFC_PYTORCH_EPS) -> SiamFC:
+    """A :class:`SiamFC` computing what siamfc-pytorch's ``Net`` computes on the RGB version of a frame."""
+    state = {re.sub(r"^module\.", "", k): v for k, v in state.items()}  # saved from DataParallel
+    if not any(k.startswith("backbone.conv1.") for k in state):
+        raise WeightsError(f"{source} is not a siamfc-pytorch state dict (no backbone.conv1.* keys)")
+    model = SiamFC()
+    target_eps = model.backbone.conv1[1].eps
+    out = {}
+    for key, value in state.items():
+        if key.endswith("num_batches_tracked"):
+            continue
+        if not key.startswith("backbone."):
+            raise WeightsError(f"{source}: unexpected parameter {key} (siamfc-pytorch's head has none)")
+        out[key] = value.detach().float().clone()
+    for i in range(1, 5):
+        w, v = f"backbone.conv{i}.1.weight", f"backbone.conv{i}.1.running_var"
+        if w in out and v in out:
+            out[w] = _rescale_bn(out[w], out[v], source_eps, target_eps)
+    if "backbone.conv1.0.weight" in out:
+        out["backbone.conv1.0.weight"] = out["backbone.conv1.0.weight"].flip(1)  # RGB -> BGR
+    out["head.bias"] = torch.zeros(1)
+    return _check_and_load(model, out, source)
+
+
+# -- MatConvNet ---------------------------------------------------------------------------------
+def read_matconvnet_params(path) -> dict[str, np.ndarray]:
+    """``net.params`` of a MatConvNet DagNN ``.mat`` file as ``name -> array`` (needs scipy)."""
+    try:
+        import scipy.io
+    except ImportError:
+        raise WeightsError("reading MatConvNet .mat files needs scipy: pip install 'siamfc[convert]'") from None
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        mat = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True)
+    except NotImplementedError:
+        raise WeightsError(f"{path} is a MATLAB v7.3 (HDF5) file; re-save it in MATLAB with save(..., '-v7')") from None
+    except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
+        raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {exc}") from None
+    try:
+        params = mat["net"]["params"][0, 0]
+        names = [str(np.asarray(n).ravel()[0]) for n in params["name"].ravel()]
+        values = [np.asarray(v, dtype=np.float64) for v in params["value"].ravel()]
+    except (KeyError, ValueError, IndexError, TypeError):
+        raise WeightsError(f"{path} is not a MatConvNet DagNN file (no net.params with name/value)") from None
+    return dict(zip(names, values))
+
+
+def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet weights") -> tuple[SiamFC, dict]:
+    """A :class:`SiamFC` computing the MatConvNet network's scores on the RGB version of a frame.
+
+    Returns the model and facts for the model card (``conv5_scale``, the source's score gain).
+    """
+    params = {re.sub(r"^br_", "", k): v for k, v in params.items()}
+
+    def get(name: str) -> np.ndarray:
+        if name not in params:
+            raise WeightsError(f"{source}: parameter {name!r} (or br_{name}) not found; has {sorted(params)[:8]}...")
+        return params[name]
+
+    def vector(name: str) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(get(name), dtype=np.float32).reshape(-1))
+
+    model = SiamFC()
+    target_eps = model.backbone.conv1[1].eps
+    state = {}
+    for i in range(1, 6):
+        f = get(f"conv{i}f")
+        if f.ndim == 3:  # MATLAB drops a trailing singleton dimension
+            f = f[..., None]
+        if f.ndim != 4:
+            raise WeightsError(f"{source}: conv{i}f has shape {f.shape}, expected H x W x Cin x Cout")
+        weight = torch.from_numpy(np.ascontiguousarray(f.transpose(3, 2, 0, 1), dtype=np.float32))  # -> O I H W
+        state[f"backbone.conv{i}.0.weight"] = weight
+        state[f"backbone.conv{i}.0.bias"] = vector(f"conv{i}b")
+        if i < 5:
+            moments = get(f"bn{i}x").reshape(-1, 2).astype(np.float32)
+            var = torch.from_numpy(moments[:, 1] ** 2)
+            state[f"backbone.conv{i}.1.weight"] = _rescale_bn(vector(f"bn{i}m"), var, 0.0, target_eps)
+            state[f"backbone.conv{i}.1.bias"] = vector(f"bn{i}b")
+            state[f"backbone.conv{i}.1.running_mean"] = torch.from_numpy(moments[:, 0].copy())
+            state[f"backbone.conv{i}.1.running_var"] = var
+    state["backbone.conv1.0.weight"] = state["backbone.conv1.0.weight"].flip(1)  # RGB -> BGR
+
+    # Score adjustment: source score = gain * xcorr + bias.
+    if "fin_adjust_bnm" in params:
+        m, b = float(vector("fin_adjust_bnm")[0]), float(vector("fin_adjust_bnb")[0])
+        mean, std = (float(v) for v in get("fin_adjust_bnx").reshape(-1)[:2])
+        gain, bias = m / std, b - m * mean / std
+    elif "adjust_f" in params:
+        gain, bias = float(vector("adjust_f")[0]), float(vector("adjust_b")[0])
+    else:
+        raise WeightsError(f"{source}: no score adjustment found (fin_adjust_bn* or adjust_f/adjust_b)")
+    if not gain > 0:
+        raise WeightsError(f"{source}: the score gain is {gain:g}; only a positive gain can be folded into conv5")
+    scale = math.sqrt(gain / model.head.gain)
+    state["backbone.conv5.0.weight"] = state["backbone.conv5.0.weight"] * scale
+    state["backbone.conv5.0.bias"] = state["backbone.conv5.0.bias"] * scale
+    state["head.bias"] = torch.tensor([bias], dtype=torch.float32)
+    return _check_and_load(model, state, source), {"conv5_scale": scale, "source_score_gain": gain}
+
+
+# -- files ----------------------------------------------------------------------------------------
+def detect_format(path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".mat":
+        return "matconvnet"
+    if suffix in (".pth", ".pt", ".bin", ".ckpt"):
+        return "siamfc-pytorch"
+    raise WeightsError(f"cannot tell the format of {path} from its extension; pass --format {' or '.join(FORMATS)}")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def convert_file(src, dst, fmt: str | None = None) -> tuple[Path, dict]:
+    """Convert ``src`` (siamfc-pytorch ``.pth`` or MatConvNet ``.mat``) to ``dst`` (.safetensors + .json card)."""
+    src, dst = Path(src), Path(dst)
+    fmt = fmt or detect_format(src)
+    if fmt not in FORMATS:
+        raise WeightsError(f"unknown format {fmt!r}; choose one of {FORMATS}")
+    if dst.suffix != ".safetensors":
+        raise WeightsError(f"write converted weights to a .safetensors file, not {dst}")
+    if not src.is_file():
+        raise WeightsError(f"weights file not found: {src}")
+    extra = {}
+    if fmt == "siamfc-pytorch":
+        model = from_siamfc_pytorch(load_state(src), source=str(src))
+        notes = ("conv1 input channels reversed (RGB -> BGR); BN multipliers rescaled from eps 1e-6 to 1e-5; "
+                 "head: gain 0.001, bias 0 (as the source)")
+    else:
+        model, extra = from_matconvnet(read_matconvnet_params(src), source=str(src))
+        notes = ("conv1 input channels reversed (RGB -> BGR); BN moments (mean, std) -> running mean/var with "
+                 "multipliers rescaled for eps 1e-5; score adjustment folded into conv5 (x conv5_scale) and the bias")
+    card = {
+        "architecture": "siamfc-alexnet",
+        "converted_from": {"file": src.name, "format": fmt, "sha256": _sha256(src)},
+        "conversion": notes,
+        **extra,
+        "input": "BGR uint8 frames, pixel values 0..255",
+        "training_data": "as the source file (not trained by this project)",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
+    return save_weights(model, dst, card=card), card
