@@ -19,16 +19,14 @@ so pairs can respect a maximum distance in *original* frames although the copy i
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..errors import DataError
+from .folder import IMAGE_EXTENSIONS, frame_number, list_frames, read_box_file
 from .sequence import Sequence
-
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def mask_to_box(mask: np.ndarray) -> np.ndarray:
@@ -47,34 +45,6 @@ def read_mask(path) -> np.ndarray:
     return mask > 0
 
 
-def _frame_id(path: Path) -> int:
-    digits = re.findall(r"\d+", path.stem)
-    if not digits:
-        raise DataError(f"cannot read a frame number from the file name {path}")
-    return int(digits[-1])
-
-
-def _read_boxes(path: Path, n: int) -> np.ndarray:
-    """``groundtruth_rect.txt`` (1-based x,y,w,h; commas, tabs or spaces) -> ``(n, 4)`` 0-based."""
-    rows = []
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = re.split(r"[,\s]+", line.strip())
-        try:
-            values = [float(v) for v in parts]
-        except ValueError:
-            raise DataError(f"{path}:{lineno}: not four numbers: {line.strip()!r}") from None
-        if len(values) != 4:
-            raise DataError(f"{path}:{lineno}: expected 4 numbers (x,y,w,h), got {len(values)}")
-        rows.append(values)
-    if len(rows) != n:
-        raise DataError(f"{path}: {len(rows)} boxes for {n} frames")
-    boxes = np.array(rows, dtype=np.float64).reshape(-1, 4)
-    boxes[:, :2] -= 1.0  # 1-based file -> 0-based internal
-    return boxes
-
-
 def read_davis_sequence(seq_dir, name: str | None = None, mask_dir=None) -> Sequence:
     """One DAVIS video as a :class:`Sequence` (``meta['masks']`` lists the mask files or None)."""
     seq_dir = Path(seq_dir)
@@ -86,20 +56,23 @@ def read_davis_sequence(seq_dir, name: str | None = None, mask_dir=None) -> Sequ
         stems = [s.strip() for s in ids_file.read_text().split() if s.strip()]
         frames = []
         for stem in stems:
-            found = [img_dir / f"{stem}{ext}" for ext in IMAGE_EXTS if (img_dir / f"{stem}{ext}").is_file()]
+            found = [img_dir / f"{stem}{ext}" for ext in IMAGE_EXTENSIONS if (img_dir / f"{stem}{ext}").is_file()]
             if not found:
                 raise DataError(f"{ids_file}: frame {stem!r} has no image in {img_dir}")
             frames.append(found[0])
     else:
-        frames = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+        frames = list_frames(img_dir)
     if not frames:
         raise DataError(f"DAVIS sequence {seq_dir} has no frames")
-    frame_ids = np.array([_frame_id(p) for p in frames], dtype=np.int64)
+    numbers = [frame_number(p) for p in frames]
+    frame_ids = np.array(numbers if None not in numbers else range(len(frames)), dtype=np.int64)
     masks = [mask_dir / f"{p.stem}.png" for p in frames]
     has_masks = mask_dir.is_dir() and all(m.is_file() for m in masks)
     gt = seq_dir / "groundtruth_rect.txt"
     if gt.is_file():
-        boxes = _read_boxes(gt, len(frames))
+        boxes = read_box_file(gt, columns=(4,))
+        if len(boxes) != len(frames):
+            raise DataError(f"{gt}: {len(boxes)} boxes for {len(frames)} frames")
     elif has_masks:
         boxes = np.stack([mask_to_box(read_mask(m)) for m in masks])
     else:

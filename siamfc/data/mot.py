@@ -19,26 +19,22 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .folder import parse_box_text
 from .sequence import Sequence
 
 PEDESTRIAN = 1
 
 
 def _read_gt(path: Path) -> np.ndarray:
-    rows = []
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.replace(" ", "").split(",")
-        try:
-            values = [float(v) for v in parts]
-        except ValueError:
-            raise DataError(f"{path}:{lineno}: not numbers: {line.strip()!r}") from None
-        if len(values) < 6:
-            raise DataError(f"{path}:{lineno}: expected frame,id,x,y,w,h[,considered,class,visibility]")
-        values += [1.0, PEDESTRIAN, 1.0][len(values) - 6:] if len(values) < 9 else []
-        rows.append(values[:9])
-    return np.array(rows, dtype=np.float64).reshape(-1, 9)
+    """``gt.txt`` -> ``(N, 9)``: frame, id, x, y, w, h (file's 1-based), considered, class, visibility.
+
+    MOT15-style rows with 6-8 fields get the defaults considered = 1, class = pedestrian, visibility = 1.
+    """
+    rows = parse_box_text(path.read_text(), path, columns=(6, 7, 8, 9, 10))
+    defaults = np.array([1.0, PEDESTRIAN, 1.0])
+    if rows.shape[1] < 9:
+        rows = np.hstack([rows, np.tile(defaults[rows.shape[1] - 6:], (len(rows), 1))])
+    return rows[:, :9]
 
 
 def read_mot_sequence(seq_dir, classes=(PEDESTRIAN,), considered_only: bool = True) -> list[Sequence]:

@@ -29,7 +29,7 @@ class TrainConfig:
     workers: int = 0  # DataLoader worker processes (0: pairs made in the training process)
     precision: str = "bf16"  # "bf16" (autocast on CPU, AMP on CUDA), "fp16" (CUDA AMP) or "fp32"
     device: str = "auto"  # "auto" (CUDA if present), "cpu", "cuda", "cuda:1" ...
-    channels_last: bool = False
+    memory_format: str = "auto"  # "channels_last", "contiguous"; auto = channels_last with bf16 (faster on CPU)
     keep_epoch_weights: bool = True  # write weights/epoch_NNN.safetensors each epoch (for choosing by val AUC)
 
     # -- optimisation -------------------------------------------------------------------------
@@ -95,6 +95,9 @@ class TrainConfig:
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         need(self.precision in ("bf16", "fp16", "fp32"), f"precision must be bf16, fp16 or fp32, got {self.precision!r}")
         need(self.lr_initial > 0 and self.lr_final > 0, "learning rates must be positive")
+        need(self.memory_format in ("auto", "channels_last", "contiguous"),
+             f"memory_format must be auto, channels_last or contiguous, got {self.memory_format!r}")
+        need(self.score_gain > 0, f"score_gain must be positive, got {self.score_gain}")
         need(self.sample_by in ("object", "frame"), f"sample_by must be 'object' or 'frame', got {self.sample_by!r}")
         need(self.init in ("kaiming", "default"), f"init must be 'kaiming' or 'default', got {self.init!r}")
         need(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
@@ -108,6 +111,10 @@ class TrainConfig:
              "stretch/aspect_jitter must be in [0, 0.5) and scale_jitter >= 0")
 
     # -- I/O -----------------------------------------------------------------------------------
+    @property
+    def channels_last(self) -> bool:
+        return self.memory_format == "channels_last" or (self.memory_format == "auto" and self.precision == "bf16")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

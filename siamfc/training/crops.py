@@ -52,6 +52,7 @@ class Bank:
 
     side: int
     has_masks: bool = False
+    bad_frames: tuple = ()  # frames that could not be read (MemoryBank fills it)
 
     def _index(self, obj, fid, avg, names, videos):
         self.obj = np.asarray(obj, dtype=np.int64)
@@ -74,42 +75,18 @@ class Bank:
         return False
 
 
-class MemoryBank(Bank):
-    """Crops of raw frames made once and kept in RAM (see the module doc)."""
+class ArrayBank(Bank):
+    """Crops held as uint8 arrays in RAM (given directly: benchmarks, tests; or made by :class:`MemoryBank`)."""
 
-    def __init__(self, seqs: list[Sequence], usable: dict, cfg: TrainConfig, *, masks: bool = False,
-                 progress: bool = True, desc: str = "cropping frames"):
-        self.side = stored_side(cfg)
-        self.has_masks = masks
-        # Group the work by frame file, so that each frame is decoded once even with many objects.
-        by_frame = defaultdict(list)
-        for k, s in enumerate(seqs):
-            for j in np.flatnonzero(usable[s.name]):
-                by_frame[str(s.frames[j])].append((k, int(j)))
-        items = sorted((k, j, path) for path, jobs in by_frame.items() for k, j in jobs)
-        order = {(k, j): n for n, (k, j, _) in enumerate(items)}
-        self._crops = [None] * len(items)
-        self._masks = [None] * len(items)
-        avg = np.zeros((len(items), 3))
-        from ..frames import read_image
-
-        for path, jobs in tqdm(sorted(by_frame.items()), desc=desc, unit="frame", disable=not progress, leave=False):
-            image = read_image(path)
-            mean = image.reshape(-1, 3).mean(axis=0)
-            for k, j in jobs:
-                n = order[(k, j)]
-                centre, size = crop_geometry(seqs[k].boxes[j], self.side, cfg)
-                self._crops[n] = crop_and_resize(image, centre, size, self.side, mean)
-                avg[n] = mean
-                mask_files = seqs[k].meta.get("masks") if masks else None
-                if mask_files is not None:
-                    from ..data.davis import read_mask
-
-                    m = read_mask(mask_files[j]).astype(np.uint8) * 255
-                    self._masks[n] = crop_and_resize(m, centre, size, self.side, 0)
-        self._index([k for k, _, _ in items],
-                    [int(seqs[k].frame_ids[j]) if seqs[k].frame_ids is not None else j for k, j, _ in items],
-                    avg, [s.name for s in seqs], [s.meta.get("video", s.name) for s in seqs])
+    def __init__(self, crops: list[np.ndarray], obj, fid, names: list[str], videos: list[str] | None = None,
+                 masks: list | None = None, avg=None):
+        self.side = int(crops[0].shape[0])
+        self._crops = list(crops)
+        self._masks = list(masks) if masks is not None else [None] * len(crops)
+        self.has_masks = any(m is not None for m in self._masks)
+        if avg is None:
+            avg = [c.reshape(-1, 3).mean(axis=0) for c in self._crops]
+        self._index(obj, fid, avg, names, videos or names)
 
     def crop(self, i: int) -> np.ndarray:
         return self._crops[i]
@@ -123,3 +100,52 @@ class MemoryBank(Bank):
     @property
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self._crops) + sum(m.nbytes for m in self._masks if m is not None)
+
+
+class MemoryBank(ArrayBank):
+    """Crops of raw frames made once and kept in RAM (see the module doc)."""
+
+    def __init__(self, seqs: list[Sequence], usable: dict, cfg: TrainConfig, *, masks: bool = False,
+                 progress: bool = True, desc: str = "cropping frames"):
+        side = stored_side(cfg)
+        # Group the work by frame file, so that each frame is decoded once even with many objects.
+        by_frame = defaultdict(list)
+        for k, s in enumerate(seqs):
+            for j in np.flatnonzero(usable[s.name]):
+                by_frame[str(s.frames[j])].append((k, int(j)))
+        items = sorted((k, j, path) for path, jobs in by_frame.items() for k, j in jobs)
+        order = {(k, j): n for n, (k, j, _) in enumerate(items)}
+        crops, crop_masks = [None] * len(items), [None] * len(items)
+        avg = np.zeros((len(items), 3))
+        from ..errors import DataError
+        from ..frames import read_image
+
+        #: frames that could not be read (missing or corrupt): skipped, reported by the trainer
+        self.bad_frames = []
+        for path, jobs in tqdm(sorted(by_frame.items()), desc=desc, unit="frame", disable=not progress, leave=False):
+            try:
+                image = read_image(path)
+            except DataError as exc:
+                self.bad_frames.append(str(exc))
+                continue
+            mean = image.reshape(-1, 3).mean(axis=0)
+            for k, j in jobs:
+                n = order[(k, j)]
+                centre, size = crop_geometry(seqs[k].boxes[j], side, cfg)
+                crops[n] = crop_and_resize(image, centre, size, side, mean)
+                avg[n] = mean
+                mask_files = seqs[k].meta.get("masks") if masks else None
+                if mask_files is not None:
+                    from ..data.davis import read_mask
+
+                    m = read_mask(mask_files[j]).astype(np.uint8) * 255
+                    crop_masks[n] = crop_and_resize(m, centre, size, side, 0)
+        keep = [n for n in range(len(items)) if crops[n] is not None]
+        if not keep:
+            raise DataError(f"none of the {len(by_frame)} training frames could be read"
+                            + (f" (first: {self.bad_frames[0]})" if self.bad_frames else ""))
+        super().__init__([crops[n] for n in keep], [items[n][0] for n in keep],
+                         [int(seqs[k].frame_ids[j]) if seqs[k].frame_ids is not None else j
+                          for k, j, _ in (items[n] for n in keep)],
+                         [s.name for s in seqs], [s.meta.get("video", s.name) for s in seqs],
+                         [crop_masks[n] for n in keep], avg[keep])

@@ -11,6 +11,7 @@ GPUs; :class:`SyncBatchNorm2d` is the same idea on any device (sums all-reduced 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -70,15 +71,18 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
+        from torch.distributed.nn.functional import all_reduce  # the all-reduce that autograd goes through
 
         xf = x.float()
         c = xf.shape[1]
         count = torch.full((1,), xf.numel() / c, dtype=xf.dtype, device=xf.device)
-        stats = all_reduce(torch.cat([xf.sum(dim=(0, 2, 3)), (xf * xf).sum(dim=(0, 2, 3)), count]))
-        n = stats[-1]
-        mean = stats[:c] / n
-        var = (stats[c:2 * c] / n - mean * mean).clamp(min=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # deprecated in favour of a non-autograd API
+            # Two passes (mean, then centred squares) keep the variance as accurate as BatchNorm2d's.
+            stats = all_reduce(torch.cat([xf.sum(dim=(0, 2, 3)), count]))
+            n = stats[-1]
+            mean = stats[:c] / n
+            var = all_reduce(((xf - mean[None, :, None, None]) ** 2).sum(dim=(0, 2, 3))) / n
         with torch.no_grad():
             m = self.momentum
             self.running_mean.mul_(1 - m).add_(m * mean.detach())

@@ -39,10 +39,8 @@ class PairMaker:
     def __init__(self, bank: Bank, cfg: TrainConfig, stream: int = TRAIN_STREAM, augment: bool = True):
         self.bank, self.cfg, self.stream, self.augment = bank, cfg, stream, augment
         sizes = np.array([len(o) for o in bank.objects], dtype=np.float64)
-        if cfg.sample_by == "frame":
-            self.object_p = sizes / sizes.sum()
-        else:
-            self.object_p = np.full(len(sizes), 1.0 / len(sizes))
+        weights = sizes if cfg.sample_by == "frame" else (sizes > 0).astype(np.float64)  # objects without crops: never
+        self.object_p = weights / weights.sum()
         self.multi_video = len(set(bank.videos)) > 1
 
     def rng(self, g: int) -> np.random.Generator:

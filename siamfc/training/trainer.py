@@ -163,6 +163,9 @@ class Trainer:
         show = self.progress and self.info.is_main
         self.bank = MemoryBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0, progress=show,
                                desc="cropping training frames")
+        if self.bank.bad_frames:
+            self.log(f"warning: skipped {len(self.bank.bad_frames)} unreadable training frame(s), e.g. "
+                     f"{self.bank.bad_frames[0]}")
         self.log(f"stored crops: {len(self.bank)} of {self.bank.side}x{self.bank.side} px "
                  f"({self.bank.nbytes / 2**20:.0f} MiB in RAM)")
         self.maker = PairMaker(self.bank, cfg, TRAIN_STREAM)
@@ -211,30 +214,37 @@ class Trainer:
                              batch.positive.cpu()).to(scores.device)
         return balanced_logistic_loss(scores, labels, cfg.neg_weight)
 
+    def step(self, batch: Batch) -> float:
+        """One SGD step on ``batch`` (this process's share of the global batch); returns its loss."""
+        loss = self.loss(self.net, batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        return float(loss.detach())
+
+    def loader(self, epoch: int):
+        """Batches of this process for ``epoch`` (uint8 tensors; see :func:`to_batch`)."""
+        return torch.utils.data.DataLoader(PairDataset(self.maker), batch_sampler=rank_batches(epoch, self.cfg, self.info),
+                                           num_workers=self.cfg.workers, persistent_workers=False)
+
     def train_epoch(self, epoch: int) -> dict:
         cfg = self.cfg
         lr = lr_at(cfg, epoch)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.net.train()
-        loader = torch.utils.data.DataLoader(PairDataset(self.maker), batch_sampler=rank_batches(epoch, cfg, self.info),
-                                             num_workers=cfg.workers, persistent_workers=False)
+        loader = self.loader(epoch)
         losses = []
         bar = tqdm(total=cfg.pairs_per_epoch, desc=f"epoch {epoch}/{cfg.epochs}", unit="pair", leave=False,
                    disable=not (self.progress and self.info.is_main), dynamic_ncols=True)
         start = time.perf_counter()
         for items in loader:
-            batch = to_batch(items, self.device, cfg.channels_last)
-            loss = self.loss(self.net, batch)
-            self.optimizer.zero_grad(set_to_none=True)
-            if self.scaler is not None:
-                self.scaler.scale(loss).backward()
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-            else:
-                loss.backward()
-                self.optimizer.step()
-            value = float(loss.detach())
+            value = self.step(to_batch(items, self.device, cfg.channels_last))
             if not math.isfinite(value):
                 raise FloatingPointError(f"training loss became {value} at epoch {epoch}, step {len(losses) + 1}")
             losses.append(distributed.mean_over_ranks(value, self.info))

@@ -10,30 +10,13 @@ import numpy as np
 import torch
 
 from ..data.sequence import Sequence
+from ..evaluation.ope import score_sequence
 from ..tracking import SiamFCTracker
 
 
-def _overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of matching rows of two ``(N, 4)`` (x, y, w, h) arrays (pixel-count convention: w px wide)."""
-    x1 = np.maximum(a[:, 0], b[:, 0])
-    y1 = np.maximum(a[:, 1], b[:, 1])
-    x2 = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
-    y2 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
-    return inter / np.maximum(union, 1e-12)
-
-
-def success_auc(pred: np.ndarray, gt: np.ndarray) -> float:
-    """OTB success AUC of one sequence: mean over t in 0, 0.05, ..., 1 of the fraction of IoU > t.
-
-    Frames whose ground truth is NaN are left out.
-    TODO(evaluation): replace with siamfc.evaluation's OTB success metric once it exists.
-    """
-    ok = np.isfinite(gt).all(axis=1)
-    iou = _overlaps(pred[ok], gt[ok])
-    thresholds = np.linspace(0, 1, 21)
-    return float(np.mean([(iou > t).mean() for t in thresholds])) if len(iou) else float("nan")
+def success_auc(pred: np.ndarray, gt: np.ndarray, name: str = "") -> float:
+    """OTB success AUC of one sequence (the evaluation package's one-pass rule)."""
+    return score_sequence(pred, gt, name=name, rule="otb").auc
 
 
 def track_sequence(model, seq: Sequence, start: int, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +42,7 @@ def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min
         if len(ok) == 0 or len(seq) - ok[0] < min_frames:
             continue
         pred, gt = track_sequence(model, seq, int(ok[0]), max_frames)
-        per_seq[seq.name] = success_auc(pred, gt)
+        per_seq[seq.name] = success_auc(pred, gt, seq.name)
     mean = float(np.mean(list(per_seq.values()))) if per_seq else float("nan")
     return mean, per_seq
 
