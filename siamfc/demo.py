@@ -1,0 +1,57 @@
+"""The bundled demo: OTB *Crossing* (120 frames, see ``assets/demo/PROVENANCE.md``) tracked and scored.
+
+    from siamfc.demo import demo_sequence, run_demo
+    seq = demo_sequence()                  # a Sequence: lazy frames, 0-based ground truth
+    result = run_demo("siamfc_demo")       # annotated video + boxes + OTB success AUC
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data.otb import load_otb_sequence
+from .data.sequence import Sequence
+from .errors import WeightsError
+from .evaluation.ope import SequenceScore, score_sequence
+from .model.weights import DEFAULT_WEIGHTS
+from .track_video import TrackRun, track_video
+
+DEMO_DIR = Path(__file__).resolve().parent / "assets" / "demo"
+DEMO_NAME = "Crossing"
+#: Frame rate of the annotated video (OTB sequences were captured at about 30 fps).
+DEMO_FPS = 30.0
+
+
+def demo_sequence() -> Sequence:
+    """The bundled sequence, read by the OTB reader (ground truth converted to 0-based boxes)."""
+    folder = DEMO_DIR / DEMO_NAME
+    return load_otb_sequence(DEMO_NAME, folder, folder / "groundtruth_rect.txt")
+
+
+@dataclass
+class DemoResult:
+    run: TrackRun
+    score: SequenceScore  # OTB one-pass evaluation of the run against the ground truth
+
+    def summary(self) -> str:
+        return (f"{DEMO_NAME} (OTB, {self.score.n_frames} frames): success AUC {self.score.auc:.3f}, "
+                f"precision at 20 px {self.score.p20:.3f}; {self.run.summary()}")
+
+
+def run_demo(out_dir, weights=None, params: str = "3s", progress: bool = True) -> DemoResult:
+    """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result."""
+    from .tracking import SiamFCTracker
+
+    if weights is None and not DEFAULT_WEIGHTS.is_file():
+        raise WeightsError(
+            "no trained weights are bundled with this version yet, so the demo cannot run "
+            f"({DEFAULT_WEIGHTS.name} is missing); pass --weights FILE, e.g. a file made by `siamfc convert`"
+        )
+    tracker = SiamFCTracker(weights=weights, params=params)
+    seq = demo_sequence()
+    out_dir = Path(out_dir)
+    run = track_video(tracker, iter(seq), seq.boxes[0], total=len(seq), fps=DEMO_FPS,
+                      video_out=out_dir / f"demo_{DEMO_NAME.lower()}.mp4",
+                      boxes_out=out_dir / f"demo_{DEMO_NAME.lower()}_boxes.txt", progress=progress, desc=DEMO_NAME)
+    score = score_sequence(run.boxes, seq.boxes, name=DEMO_NAME, rule="otb", fps=run.tracker_fps)
+    return DemoResult(run, score)
