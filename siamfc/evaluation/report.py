@@ -270,6 +270,8 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
 
     from ..data.folder import write_text_atomic
 
+    key = SORT_KEY[reports[0].protocol]
+    reports = sorted(reports, key=lambda r: -(r.overall().get(key) or -1))  # best first in every table
     blocks = [("Scores", summary_table(reports))]
     if per_sequence and reports[0].protocol in ("ope", "lasot", "got10k"):
         metrics = ("ao",) if reports[0].protocol == "got10k" else ("auc", "p20")
