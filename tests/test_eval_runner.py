@@ -196,3 +196,14 @@ def test_vot_got10k_and_lasot_protocols_end_to_end(tmp_path, capsys):
     (report,) = evaluate_results([tmp_path / "rl"], seqs, "lasot")
     # The absent last frame can never be a success: at most 7 of 8 frames.
     assert report.summary.success[0] <= 7 / 8 + 1e-9
+
+
+def test_a_broken_sequence_does_not_cost_the_others(otb_root, tmp_path, capsys):
+    (otb_root / "Beta" / "img" / "0004.png").unlink()
+    res = tmp_path / "results"
+    assert main(["eval", "--dataset", "otb", "--root", str(otb_root), "--tracker", "kcf", "--results", str(res),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "1 sequence(s) failed" in err and "Beta" in err and "7 frames" in err
+    assert (res / "kcf" / "Alpha.txt").is_file() and (res / "kcf" / "Gamma.txt").is_file()
+    assert not (res / "kcf" / "Beta.txt").exists()
