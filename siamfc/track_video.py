@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .data.folder import write_box_file
-from .errors import DataError, InvalidBoxError
-from .video import VideoWriter, draw_box
+from .errors import DataError, InvalidBoxError, InvalidFrameError
+from .video import VideoWriter, check_video_path, draw_box
 
 WINDOW = "siamfc"
 
@@ -102,29 +102,27 @@ def track_video(tracker, frames, box=None, *, total: int | None = None, fps: flo
 
     The outputs are written even when the run is interrupted (Ctrl-C, ``q``), with the frames so far.
     """
-    boxes, scores = [], []
-    writer = None
-    tracker_seconds = 0.0
+    if video_out is not None:
+        check_video_path(video_out)
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise DataError("the source gave no frames")
+    if box is None:
+        box = select_box(first)
+    # Initialise before the progress bar starts: a bad box or frame fails with its message alone.
     start = time.perf_counter()
+    tracker.init(first, box)
+    tracker_seconds = time.perf_counter() - start
+    boxes, scores = [tuple(float(v) for v in box)], [float("nan")]
+    writer = None
     bar = tqdm(total=total, unit="frame", desc=desc, disable=not progress, dynamic_ncols=True)
     try:
-        for frame in frames:
-            if not boxes:
-                if box is None:
-                    box = select_box(frame)
-                t0 = time.perf_counter()
-                tracker.init(frame, box)
-                tracker_seconds += time.perf_counter() - t0
-                current, score = tuple(float(v) for v in box), float("nan")
-            else:
-                t0 = time.perf_counter()
-                current, score = tracker.update(frame)
-                tracker_seconds += time.perf_counter() - t0
-            boxes.append(current)
-            scores.append(score)
+        frame = first
+        while True:
             if video_out is not None or show:
-                label = f"#{len(boxes)}" + ("" if np.isnan(score) else f"  score {score:.2f}")
-                annotated = draw_box(frame, current, label=label)
+                label = f"#{len(boxes)}" + ("" if np.isnan(scores[-1]) else f"  score {scores[-1]:.2f}")
+                annotated = draw_box(frame, boxes[-1], label=label)
                 if video_out is not None:
                     if writer is None:
                         writer = VideoWriter(video_out, fps, (frame.shape[1], frame.shape[0]))
@@ -132,18 +130,25 @@ def track_video(tracker, frames, box=None, *, total: int | None = None, fps: flo
                 if show and _show(annotated):
                     break
             bar.update(1)
+            frame = next(frames, None)
+            if frame is None:
+                break
+            t0 = time.perf_counter()
+            try:
+                current, score = tracker.update(frame)
+            except InvalidFrameError as exc:  # say which frame (e.g. a folder of mixed sizes)
+                raise InvalidFrameError(f"frame {len(boxes) + 1} of the source: {exc}") from None
+            tracker_seconds += time.perf_counter() - t0
+            boxes.append(tuple(float(v) for v in current))
+            scores.append(float(score))
     except KeyboardInterrupt:
         print(f"interrupted after {len(boxes)} frames; writing what was tracked", file=sys.stderr)
     finally:
         bar.close()
         video = writer.close() if writer is not None else None
-        boxes_file = None
-        if boxes_out is not None and boxes:
-            boxes_file = write_box_file(boxes_out, np.array(boxes), one_based=False)
+        boxes_file = write_box_file(boxes_out, np.array(boxes), one_based=False) if boxes_out is not None else None
         if show:
             _close_windows()
-    if not boxes:
-        raise DataError("the source gave no frames")
     return TrackRun(np.array(boxes), np.array(scores), time.perf_counter() - start, tracker_seconds,
                     video, boxes_file)
 

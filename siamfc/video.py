@@ -118,14 +118,20 @@ def open_source(source) -> FrameSource:
     raise DataError(f"source not found: {text} (expected a video file, a folder of frames, a glob or a camera index)")
 
 
+def check_video_path(path) -> Path:
+    """``path`` if we can write a video there (by its extension), else DataError."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_CODECS:
+        raise DataError(f"cannot write {path}: use a .mp4 or .avi file name")
+    return path
+
+
 class VideoWriter:
     """Write BGR frames to ``.mp4`` (MPEG-4 part 2) or ``.avi`` (MJPEG); the file appears complete or not at all."""
 
     def __init__(self, path, fps: float | None, frame_size: tuple[int, int]) -> None:
-        self.path = Path(path)
+        self.path = check_video_path(path)
         ext = self.path.suffix.lower()
-        if ext not in VIDEO_CODECS:
-            raise DataError(f"cannot write {self.path}: use a .mp4 or .avi file name")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Same extension on the temporary file: OpenCV picks the container from it.
         self._tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{ext}")
