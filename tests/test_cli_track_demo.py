@@ -168,3 +168,10 @@ def test_interrupted_run_keeps_what_was_tracked(tmp_path):
                       video_out=tmp_path / "v.avi", progress=False)
     assert len(run.boxes) == 3 and len((tmp_path / "b.txt").read_text().splitlines()) == 3
     assert sum(1 for _ in open_source(tmp_path / "v.avi")) == 3
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_device_without_cuda(frame_folder, random_weights, capsys):
+    assert main(["track", str(frame_folder), "--box", "1,2,3,4", "--weights", str(random_weights),
+                 "--device", "cuda"]) == 2
+    assert "no CUDA device is available" in error_line(capsys)

@@ -45,6 +45,11 @@ def run(args) -> int:
     if problem:
         what = "drawing the first box" if box is None else "--show"
         raise SiamFCError(f"{what} needs a window, but {problem}; pass --box x,y,w,h and leave out --show")
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SiamFCError(f"--device {args.device}: no CUDA device is available here (use --device cpu)")
     tracker = SiamFCTracker(weights=args.weights, params=args.params, device=args.device,
                             **parse_overrides(args.overrides))
     source = open_source(args.source)
