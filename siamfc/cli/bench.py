@@ -23,7 +23,6 @@ def run(args) -> int:
     import json
     import tempfile
 
-    import cv2
     import torch
 
     from ..bench import demo_frames, format_table, machine_line, run_bench, synthetic_frames
@@ -53,10 +52,10 @@ def run(args) -> int:
             variants["onnxruntime-fp32"] = lambda: SiamFCTracker(
                 model=onnx_model(onnx_path, args.weights, args.threads), params=args.params)
     if args.peers:
-        from ..tracking.opencv_peers import OpenCVTracker
+        from ..evaluation.trackers import OpenCVTracker
 
-        variants["opencv-csrt"] = lambda: OpenCVTracker(cv2.TrackerCSRT_create)
-        variants["opencv-kcf"] = lambda: OpenCVTracker(cv2.TrackerKCF_create)
+        variants["opencv-csrt"] = lambda: OpenCVTracker("csrt")
+        variants["opencv-kcf"] = lambda: OpenCVTracker("kcf")
     rows = run_bench(variants, frames, box)
     print(f"machine: {machine_line()}; {len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}")
     print(format_table(rows))
