@@ -5,29 +5,20 @@ post-processing), i.e. what a user's loop costs beyond reading the video.
 """
 from __future__ import annotations
 
-import glob
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .frames import read_image
-
-DEMO_ROOT = Path(__file__).resolve().parent / "assets" / "demo"
-
 
 def demo_frames(limit: int | None = None):
-    """Frames and the first box of the bundled demo sequence (first OTB-style folder found)."""
-    for seq in sorted(DEMO_ROOT.glob("*/")):
-        paths = sorted(glob.glob(str(seq / "img" / "*.jpg")))
-        gt = seq / "groundtruth_rect.txt"
-        if paths and gt.is_file():
-            first = [float(v) for v in gt.read_text().replace(",", " ").split()[:4]]
-            box = (first[0] - 1, first[1] - 1, first[2], first[3])  # OTB is 1-based
-            return [read_image(p) for p in paths[:limit]], box
-    raise FileNotFoundError(f"no demo sequence under {DEMO_ROOT}")
+    """Decoded frames and the first box of the bundled demo sequence."""
+    from .demo import demo_sequence
+
+    seq = demo_sequence()
+    n = len(seq) if limit is None else min(limit, len(seq))
+    return [seq.frame(i) for i in range(n)], tuple(seq.boxes[0])
 
 
 def time_tracker(tracker, frames, box, repeats: int = 1) -> float:
@@ -71,12 +62,3 @@ def format_table(rows: list[dict]) -> str:
     lines = ["| variant | fps | ms/frame | × first |", "|---|---|---|---|"]
     lines += [f"| {r['variant']} | {r['fps']:.1f} | {r['ms_per_frame']:.1f} | {r['ratio']:.2f} |" for r in rows]
     return "\n".join(lines)
-
-
-def synthetic_frames(n: int = 60, size=(360, 640), seed: int = 0):
-    """Random smooth frames (when no demo sequence is bundled): speed does not depend on content."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    base = cv2.GaussianBlur(rng.integers(0, 255, (*size, 3), dtype=np.uint8), (0, 0), 3)
-    return [np.roll(base, 2 * i, axis=1) for i in range(n)], (300.0, 150.0, 40.0, 60.0)

@@ -25,17 +25,14 @@ def run(args) -> int:
 
     import torch
 
-    from ..bench import demo_frames, format_table, machine_line, run_bench, synthetic_frames
+    from ..bench import demo_frames, format_table, machine_line, run_bench
     from ..model.weights import load_weights
     from ..tracking import SiamFCTracker
 
     if args.threads:
         torch.set_num_threads(args.threads)
     model = load_weights(args.weights)
-    try:
-        frames, box = demo_frames(args.frames)
-    except FileNotFoundError:
-        frames, box = synthetic_frames(args.frames)
+    frames, box = demo_frames(args.frames)
     variants = {
         "torch-fp32": lambda: SiamFCTracker(model=model, params=args.params),
         "torch-bf16": lambda: SiamFCTracker(model=model, params=args.params, precision="bf16"),
