@@ -30,6 +30,7 @@ class TrainConfig:
     precision: str = "bf16"  # "bf16" (autocast on CPU, AMP on CUDA), "fp16" (CUDA AMP) or "fp32"
     device: str = "auto"  # "auto" (CUDA if present), "cpu", "cuda", "cuda:1" ...
     memory_format: str = "auto"  # "channels_last", "contiguous"; auto = channels_last with bf16 (faster on CPU)
+    cache_crops: bool = True  # crop every usable frame once into RAM; False: read and crop at each use (big data)
     keep_epoch_weights: bool = True  # write weights/epoch_NNN.safetensors each epoch (for choosing by val AUC)
 
     # -- optimisation -------------------------------------------------------------------------

@@ -10,17 +10,21 @@ Two banks with the same interface:
 
 * :class:`MemoryBank` crops raw frames once (each frame decoded once) and keeps uint8 arrays in
   RAM — the project's data (2,000 crops of ~270 px: a few hundred MB) fits easily;
-* :class:`~siamfc.training.curate.CuratedBank` reads crops written by ``siamfc curate``.
+* :class:`DiskBank` reads every crop from its file when used (data too large for RAM).
+
+Both read raw frames or the crops written by ``siamfc curate`` (``siamfc.data.curated``).
 """
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from ..data.sequence import Sequence
+from ..errors import ConfigError, DataError
 from ..tracking.crop import context_size, crop_and_resize
 from .config import TrainConfig
 
@@ -102,50 +106,127 @@ class ArrayBank(Bank):
         return sum(c.nbytes for c in self._crops) + sum(m.nbytes for m in self._masks if m is not None)
 
 
+def source_file(seq: Sequence, j: int) -> Path:
+    """The file to read for frame ``j``: its curated crop if the sequence is curated, else the frame."""
+    crops = seq.meta.get("crops")
+    return Path(crops[j]) if crops is not None else Path(seq.frames[j])
+
+
+def crop_item(image: np.ndarray, seq: Sequence, j: int, side: int, cfg: TrainConfig, masks: bool):
+    """``(crop, pad colour, mask crop or None)`` of frame ``j`` of ``seq``, from its decoded source file.
+
+    A raw frame is cropped around the box; a curated crop (already centred, at exemplar scale) is
+    only re-framed to ``side`` when the curation used another side.
+    """
+    mask = None
+    if seq.meta.get("curated"):
+        if (seq.meta["crop_context"], seq.meta["crop_exemplar_size"]) != (cfg.context, cfg.exemplar_size):
+            raise ConfigError(f"the curated crops of {seq.name} were made with context {seq.meta['crop_context']} "
+                              f"and exemplar size {seq.meta['crop_exemplar_size']}, the config asks for "
+                              f"{cfg.context} and {cfg.exemplar_size}: curate again")
+        avg = seq.meta["avg"][j]
+        s0 = image.shape[0]
+        centre = ((s0 - 1) / 2, (s0 - 1) / 2)
+        crop = image if s0 == side else crop_and_resize(image, centre, side, side, avg)
+        if masks and seq.meta.get("masks") is not None:
+            from ..data.davis import read_mask
+
+            m = read_mask(seq.meta["masks"][j]).astype(np.uint8) * 255
+            mask = m if s0 == side else crop_and_resize(m, centre, side, side, 0)
+        return crop, avg, mask
+    avg = image.reshape(-1, 3).mean(axis=0)
+    centre, size = crop_geometry(seq.boxes[j], side, cfg)
+    crop = crop_and_resize(image, centre, size, side, avg)
+    if masks and seq.meta.get("masks") is not None:
+        from ..data.davis import read_mask
+
+        m = read_mask(seq.meta["masks"][j]).astype(np.uint8) * 255
+        mask = crop_and_resize(m, centre, size, side, 0)
+    return crop, avg, mask
+
+
+def plan(seqs: list[Sequence], usable: dict) -> list[tuple[int, int]]:
+    """Items ``(sequence index, frame index)`` of every usable frame, in sequence order."""
+    return [(k, int(j)) for k, s in enumerate(seqs) for j in np.flatnonzero(usable[s.name])]
+
+
+def _frame_ids(seqs, items):
+    return [int(seqs[k].frame_ids[j]) if seqs[k].frame_ids is not None else j for k, j in items]
+
+
 class MemoryBank(ArrayBank):
-    """Crops of raw frames made once and kept in RAM (see the module doc)."""
+    """Crops made once from raw frames or curated crops and kept in RAM (see the module doc).
+
+    Unreadable files (missing, corrupt) are skipped and listed in ``bad_frames``; a bank with no
+    readable file at all is an error.
+    """
 
     def __init__(self, seqs: list[Sequence], usable: dict, cfg: TrainConfig, *, masks: bool = False,
                  progress: bool = True, desc: str = "cropping frames"):
-        side = stored_side(cfg)
-        # Group the work by frame file, so that each frame is decoded once even with many objects.
-        by_frame = defaultdict(list)
-        for k, s in enumerate(seqs):
-            for j in np.flatnonzero(usable[s.name]):
-                by_frame[str(s.frames[j])].append((k, int(j)))
-        items = sorted((k, j, path) for path, jobs in by_frame.items() for k, j in jobs)
-        order = {(k, j): n for n, (k, j, _) in enumerate(items)}
-        crops, crop_masks = [None] * len(items), [None] * len(items)
-        avg = np.zeros((len(items), 3))
-        from ..errors import DataError
         from ..frames import read_image
 
-        #: frames that could not be read (missing or corrupt): skipped, reported by the trainer
+        side = stored_side(cfg)
+        items = plan(seqs, usable)
+        # Group the work by file, so that each frame is decoded once even with many objects.
+        by_file = defaultdict(list)
+        for n, (k, j) in enumerate(items):
+            by_file[str(source_file(seqs[k], j))].append(n)
+        crops, crop_masks, avg = [None] * len(items), [None] * len(items), np.zeros((len(items), 3))
         self.bad_frames = []
-        for path, jobs in tqdm(sorted(by_frame.items()), desc=desc, unit="frame", disable=not progress, leave=False):
+        for path, jobs in tqdm(sorted(by_file.items()), desc=desc, unit="frame", disable=not progress, leave=False):
             try:
                 image = read_image(path)
             except DataError as exc:
                 self.bad_frames.append(str(exc))
                 continue
-            mean = image.reshape(-1, 3).mean(axis=0)
-            for k, j in jobs:
-                n = order[(k, j)]
-                centre, size = crop_geometry(seqs[k].boxes[j], side, cfg)
-                crops[n] = crop_and_resize(image, centre, size, side, mean)
-                avg[n] = mean
-                mask_files = seqs[k].meta.get("masks") if masks else None
-                if mask_files is not None:
-                    from ..data.davis import read_mask
-
-                    m = read_mask(mask_files[j]).astype(np.uint8) * 255
-                    crop_masks[n] = crop_and_resize(m, centre, size, side, 0)
+            for n in jobs:
+                k, j = items[n]
+                crops[n], avg[n], crop_masks[n] = crop_item(image, seqs[k], j, side, cfg, masks)
         keep = [n for n in range(len(items)) if crops[n] is not None]
         if not keep:
-            raise DataError(f"none of the {len(by_frame)} training frames could be read"
+            raise DataError(f"none of the {len(by_file)} training frames could be read"
                             + (f" (first: {self.bad_frames[0]})" if self.bad_frames else ""))
-        super().__init__([crops[n] for n in keep], [items[n][0] for n in keep],
-                         [int(seqs[k].frame_ids[j]) if seqs[k].frame_ids is not None else j
-                          for k, j, _ in (items[n] for n in keep)],
+        kept = [items[n] for n in keep]
+        super().__init__([crops[n] for n in keep], [k for k, _ in kept], _frame_ids(seqs, kept),
                          [s.name for s in seqs], [s.meta.get("video", s.name) for s in seqs],
                          [crop_masks[n] for n in keep], avg[keep])
+
+
+class DiskBank(Bank):
+    """Crops read (and cut) from their files at every use: for data too large for RAM.
+
+    With curated crops this is one small JPEG decode per crop; with raw frames a full frame is
+    decoded per crop (slow: use ``siamfc curate`` for large sets, or DataLoader workers).
+    Unreadable files raise :class:`~siamfc.errors.DataError` when reached.
+    """
+
+    def __init__(self, seqs: list[Sequence], usable: dict, cfg: TrainConfig, *, masks: bool = False):
+        self.seqs, self.cfg, self.side, self.has_masks = seqs, cfg, stored_side(cfg), masks
+        self.items = plan(seqs, usable)
+        if not self.items:
+            raise DataError("no usable frames to train on")
+        avg = np.array([seqs[k].meta["avg"][j] if seqs[k].meta.get("curated") else (114.0, 114.0, 114.0)
+                        for k, j in self.items])  # raw frames: replaced by the frame's mean when read
+        self._index([k for k, _ in self.items], _frame_ids(seqs, self.items), avg,
+                    [s.name for s in seqs], [s.meta.get("video", s.name) for s in seqs])
+
+    def _read(self, i: int):
+        from ..frames import read_image
+
+        k, j = self.items[i]
+        crop, avg, mask = crop_item(read_image(source_file(self.seqs[k], j)), self.seqs[k], j, self.side, self.cfg,
+                                    self.has_masks)
+        self.avg[i] = avg
+        return crop, mask
+
+    def crop(self, i: int) -> np.ndarray:
+        return self._read(i)[0]
+
+    def mask(self, i: int):
+        return self._read(i)[1] if self.has_mask(i) else None
+
+    def has_mask(self, i: int) -> bool:
+        k, _ = self.items[i]
+        return self.has_masks and self.seqs[k].meta.get("masks") is not None
+
+    nbytes = 0

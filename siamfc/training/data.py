@@ -18,25 +18,40 @@ from ..errors import ConfigError, DataError
 from .config import TrainConfig
 
 
-def _readers():
+def _got10k_train(root):
+    from ..data.got10k import read_got10k
+
+    seqs = list(read_got10k(root, split="train"))
+    for s in seqs:
+        if "cover" in s.meta:  # 0 (fully covered) .. 8 (visible): the visibility filter reads it as a ratio
+            s.meta["visibility"] = np.asarray(s.meta["cover"], dtype=np.float64) / 8.0
+    return seqs
+
+
+def _lasot_train(root):
+    """LaSOT's training protocol: every sequence found except the 280 of the test split."""
+    from ..data.lasot import LASOT_TEST, read_lasot
+
+    every = read_lasot(root, split=None)
+    test = set(LASOT_TEST)
+    return [every[n] for n in every.names if n not in test]
+
+
+def _folder(root):
+    from ..data.folder import read_folder
+
+    return list(read_folder(root))
+
+
+def _readers() -> dict:
+    """Format name -> ``reader(root) -> list[Sequence]`` (each format has one reader in siamfc.data)."""
+    from ..data.curated import load_curated
     from ..data.davis import load_davis
+    from ..data.imagenet_vid import load_imagenet_vid
     from ..data.mot import load_mot
 
-    readers = {"davis": load_davis, "mot": load_mot}
-    try:
-        from ..data.imagenet_vid import load_imagenet_vid
-
-        readers["vid"] = load_imagenet_vid
-    except ImportError:
-        pass
-    for name, module, func in (("got10k", "got10k", "load_got10k_train"), ("lasot", "lasot", "load_lasot_train"),
-                               ("folder", "folder", "load_folder")):
-        try:
-            mod = __import__(f"siamfc.data.{module}", fromlist=[func])
-            readers[name] = getattr(mod, func)
-        except (ImportError, AttributeError):
-            pass
-    return readers
+    return {"davis": load_davis, "mot": load_mot, "vid": load_imagenet_vid, "got10k": _got10k_train,
+            "lasot": _lasot_train, "folder": _folder, "curated": load_curated}
 
 
 def parse_data_spec(spec: str) -> tuple[str, str]:
@@ -59,6 +74,8 @@ def load_sequences(specs: list[str]) -> list[Sequence]:
         if not seqs:
             raise DataError(f"{fmt} data at {root} has no sequences")
         for s in seqs:
+            if s.meta.get("curated"):
+                continue  # names, videos and datasets were prefixed when the crops were made
             s.meta = dict(s.meta)
             s.meta.setdefault("video", s.name)
             s.meta["dataset"] = fmt

@@ -37,7 +37,7 @@ from ..model import SiamFC
 from . import distributed
 from .checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .crops import MemoryBank
+from .crops import DiskBank, MemoryBank
 from .data import load_sequences, split_and_filter, summary
 from .loss import balanced_logistic_loss, make_labels
 from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
@@ -161,8 +161,11 @@ class Trainer:
         self.split = split_and_filter(seqs, cfg)
         self.log(summary(self.split))
         show = self.progress and self.info.is_main
-        self.bank = MemoryBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0, progress=show,
-                               desc="cropping training frames")
+        if cfg.cache_crops:
+            self.bank = MemoryBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0, progress=show,
+                                   desc="cropping training frames")
+        else:
+            self.bank = DiskBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0)
         if self.bank.bad_frames:
             self.log(f"warning: skipped {len(self.bank.bad_frames)} unreadable training frame(s), e.g. "
                      f"{self.bank.bad_frames[0]}")
