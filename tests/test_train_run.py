@@ -68,7 +68,7 @@ def test_same_seed_same_steps(tmp_path, davis):
     cfg = TrainConfig(**{**TINY, "epochs": 1, "val_pairs": 0, "val_fraction": 0.0})
     a = train(cfg, [f"davis={davis}"], tmp_path / "a", progress=False)
     b = train(cfg, [f"davis={davis}"], tmp_path / "b", progress=False)
-    c = train(TrainConfig(**{**cfg.to_dict(), "seed": 1}), [f"davis={davis}"], tmp_path / "c", progress=False)
+    train(TrainConfig(**{**cfg.to_dict(), "seed": 1}), [f"davis={davis}"], tmp_path / "c", progress=False)
     assert steps(tmp_path / "a") == steps(tmp_path / "b")
     assert steps(tmp_path / "a") != steps(tmp_path / "c")
     assert a[-1]["train_loss"] == b[-1]["train_loss"]

@@ -1,4 +1,4 @@
-"""Atomic files and training checkpoints (write to a temporary name, then rename).
+"""Training checkpoints, written atomically (to a temporary name, fsync, then rename).
 
 A checkpoint holds everything needed to continue a run exactly: model, optimiser, the epoch
 reached, the config it ran with, the torch RNG state and the log rows so far. Pairs are a pure
@@ -12,15 +12,6 @@ from pathlib import Path
 import torch
 
 from ..errors import DataError
-
-
-def atomic_write_text(path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
 
 
 def save_checkpoint(path, state: dict) -> Path:

@@ -152,9 +152,9 @@ class TrainConfig:
         return cls.from_dict(data, source=str(path))
 
     def save(self, path) -> Path:
-        from .checkpoint import atomic_write_text
+        from ..data.folder import write_text_atomic
 
-        return atomic_write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
+        return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     def diff(self, other: "TrainConfig") -> dict:
         """``{key: (self's value, other's value)}`` for every key that differs."""

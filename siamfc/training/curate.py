@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ..data.curated import COLUMNS, FORMAT, read_index
 from ..data.sequence import Sequence
 from ..errors import ConfigError, DataError
-from .checkpoint import atomic_write_text
+from ..data.folder import write_text_atomic
 from .config import TrainConfig
 from .crops import crop_item, stored_side
 from .data import frame_size, load_sequences
@@ -94,7 +94,7 @@ def curate_video(video: str, seqs: list[Sequence], out: str, side: int, cfg: Tra
                          "visibility": repr(float(vis[j])) if vis is not None else "nan",
                          "avg_b": f"{avg[0]:.2f}", "avg_g": f"{avg[1]:.2f}", "avg_r": f"{avg[2]:.2f}"})
     rows.sort(key=lambda r: (r["object"], r["frame_id"]))
-    atomic_write_text(out / "videos" / f"{slug(video)}.tsv", _tsv(rows))
+    write_text_atomic(out / "videos" / f"{slug(video)}.tsv", _tsv(rows))
     return {"video": video, "crops": len(rows), "bad": bad}
 
 
@@ -113,7 +113,7 @@ def curate(specs: list[str], out, *, side: int | None = None, context: float = 0
         if {k: old.get(k) for k in info} != info:
             raise ConfigError(f"{out} was curated with other settings ({old}); use another --out")
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "curate.json", json.dumps(info, indent=2) + "\n")
+    write_text_atomic(out / "curate.json", json.dumps(info, indent=2) + "\n")
 
     seqs = load_sequences(specs)
     videos: dict[str, list[Sequence]] = defaultdict(list)
@@ -143,7 +143,7 @@ def curate(specs: list[str], out, *, side: int | None = None, context: float = 0
                 bar.update()
     bar.close()
     rows = [r for v in videos for r in read_index(out / "videos" / f"{slug(v)}.tsv")]
-    atomic_write_text(out / "index.tsv", _tsv(rows))
+    write_text_atomic(out / "index.tsv", _tsv(rows))
     if bad:
         log(f"warning: skipped {len(bad)} unreadable frame(s), e.g. {bad[0]}")
     totals = {"videos": len(videos), "objects": len({r['object'] for r in rows}), "crops": len(rows), "bad_frames": len(bad)}

@@ -24,7 +24,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +32,21 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..errors import ConfigError
+from ..data.folder import write_text_atomic
+from ..errors import ConfigError, SiamFCError
 from ..model import SiamFC
 from . import distributed
-from .checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .crops import DiskBank, MemoryBank
 from .data import load_sequences, split_and_filter, summary
 from .loss import balanced_logistic_loss, make_labels
 from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
 from .validation import tracking_auc, validation_loss
+
+class TrainingDiverged(SiamFCError):
+    """The loss became NaN or infinite (lower the learning rate; the last checkpoint is intact)."""
+
 
 #: The head gain the tracker and the weight files assume; other gains are folded into conv5 on export.
 DEFAULT_GAIN = 1e-3
@@ -249,7 +254,8 @@ class Trainer:
         for items in loader:
             value = self.step(to_batch(items, self.device, cfg.channels_last))
             if not math.isfinite(value):
-                raise FloatingPointError(f"training loss became {value} at epoch {epoch}, step {len(losses) + 1}")
+                raise TrainingDiverged(f"training loss became {value} at epoch {epoch}, step {len(losses) + 1} "
+                                       "(lower lr_initial; --resume restarts from the last checkpoint)")
             losses.append(distributed.mean_over_ranks(value, self.info))
             bar.update(cfg.batch_size)
             if len(losses) % 10 == 0:
@@ -298,10 +304,10 @@ class Trainer:
                 w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
             return buf.getvalue()
 
-        atomic_write_text(self.out / "log.csv", table(self.history, LOG_FIELDS))
+        write_text_atomic(self.out / "log.csv", table(self.history, LOG_FIELDS))
         steps = [{"epoch": e + 1, "step": i + 1, "loss": v} for e, ls in enumerate(self.step_losses) for i, v in enumerate(ls)]
-        atomic_write_text(self.out / "steps.csv", table(steps, ["epoch", "step", "loss"]))
-        atomic_write_text(self.out / "val_sequences.csv", table(self.val_rows, ["epoch", "sequence", "auc"]))
+        write_text_atomic(self.out / "steps.csv", table(steps, ["epoch", "step", "loss"]))
+        write_text_atomic(self.out / "val_sequences.csv", table(self.val_rows, ["epoch", "sequence", "auc"]))
 
     def tensorboard(self, row: dict) -> None:
         if self.tb is None:
@@ -353,12 +359,12 @@ class Trainer:
         if self.info.is_main:
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / "config.yaml")
-            atomic_write_text(out / "run.json", json.dumps({
+            write_text_atomic(out / "run.json", json.dumps({
                 "data": self.data, "world_size": self.info.world, "device": str(self.device),
                 "torch": torch.__version__, "python": platform.python_version(), "machine": platform.processor() or platform.machine(),
                 "threads": torch.get_num_threads()}, indent=2) + "\n")
-            atomic_write_text(out / "data_summary.txt", summary(self.split) + "\n")
-            atomic_write_text(out / "val_videos.txt", "".join(v + "\n" for v in self.split.val_videos))
+            write_text_atomic(out / "data_summary.txt", summary(self.split) + "\n")
+            write_text_atomic(out / "val_videos.txt", "".join(v + "\n" for v in self.split.val_videos))
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
