@@ -49,6 +49,7 @@ class TrainConfig:
     val_pairs: int = 256  # fixed validation pairs for the validation loss
     val_track_max_frames: int = 100  # tracking AUC on at most this many frames per held-out sequence
     val_track_min_frames: int = 10  # sequences shorter than this are not tracked (too short to say much)
+    val_track_sequences: int = 20  # track at most this many held-out sequences (chosen by seed)
     val_track_every: int = 1  # run the tracking validation every N epochs (and at the last)
 
     # -- frame filters ------------------------------------------------------------------------

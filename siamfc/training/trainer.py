@@ -179,14 +179,18 @@ class Trainer:
         self.maker = PairMaker(self.bank, cfg, TRAIN_STREAM)
         self.val_batches = []
         if self.split.val and cfg.val_pairs > 0 and self.info.is_main:
-            val_bank = MemoryBank(self.split.val, self.split.usable, cfg, masks=False, progress=show,
-                                  desc="cropping validation frames")
+            # Read from disk: only the crops of the fixed validation pairs are ever needed.
+            val_bank = DiskBank(self.split.val, self.split.usable, cfg)
             val_maker = PairMaker(val_bank, cfg.__class__(**{**cfg.to_dict(), "negative_prob": 0.0, "paste_prob": 0.0}),
                                   VAL_STREAM)
             ds = PairDataset(val_maker)
             for start in range(0, cfg.val_pairs, cfg.batch_size):
                 items = [ds[g] for g in range(start, min(cfg.val_pairs, start + cfg.batch_size))]
                 self.val_batches.append(tuple(torch.stack([it[k] for it in items]) for k in range(4)))
+        # The tracking validation: at most val_track_sequences held-out sequences, chosen by seed.
+        long_enough = [s for s in self.split.val if len(s) >= cfg.val_track_min_frames]
+        order = np.random.default_rng([cfg.seed, 2]).permutation(len(long_enough))
+        self.val_track = sorted((long_enough[i] for i in order[:cfg.val_track_sequences]), key=lambda s: s.name)
 
     def prepare_model(self) -> None:
         cfg = self.cfg
@@ -281,9 +285,9 @@ class Trainer:
             row["val_loss"] = validation_loss(self.model, batches(),
                                               lambda s, y: balanced_logistic_loss(s, y, cfg.neg_weight))
         due = epoch == 0 or epoch % cfg.val_track_every == 0 or epoch == cfg.epochs
-        if self.split.val and due and cfg.val_track_max_frames > 1:
-            mean, per_seq = tracking_auc(self.model, self.split.val, self.split.usable,
-                                         cfg.val_track_max_frames, cfg.val_track_min_frames)
+        if self.val_track and due and cfg.val_track_max_frames > 1:
+            mean, per_seq = tracking_auc(self.model, self.val_track, self.split.usable,
+                                         cfg.val_track_max_frames, cfg.val_track_min_frames, self.device)
             row["val_auc"] = mean
             self.val_rows += [{"epoch": epoch, "sequence": k, "auc": v} for k, v in per_seq.items()]
         self.model.train()

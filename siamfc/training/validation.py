@@ -19,10 +19,10 @@ def success_auc(pred: np.ndarray, gt: np.ndarray, name: str = "") -> float:
     return score_sequence(pred, gt, name=name, rule="otb").auc
 
 
-def track_sequence(model, seq: Sequence, start: int, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
     """Run the tracker from frame ``start`` (its box given) for at most ``max_frames`` frames."""
     end = min(len(seq), start + max_frames)
-    tracker = SiamFCTracker(model=model)
+    tracker = SiamFCTracker(model=model, device=device)
     pred = np.empty((end - start, 4))
     pred[0] = seq.boxes[start]
     tracker.init(seq.frame(start), tuple(seq.boxes[start]))
@@ -31,7 +31,8 @@ def track_sequence(model, seq: Sequence, start: int, max_frames: int) -> tuple[n
     return pred, seq.boxes[start:end]
 
 
-def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min_frames: int) -> tuple[float, dict]:
+def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min_frames: int,
+                 device="cpu") -> tuple[float, dict]:
     """Mean success AUC over the sequences with enough frames, and ``{name: auc}``.
 
     The model is left in eval mode; the caller puts it back into training mode.
@@ -41,7 +42,7 @@ def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min
         ok = np.flatnonzero(usable[seq.name])
         if len(ok) == 0 or len(seq) - ok[0] < min_frames:
             continue
-        pred, gt = track_sequence(model, seq, int(ok[0]), max_frames)
+        pred, gt = track_sequence(model, seq, int(ok[0]), max_frames, device)
         per_seq[seq.name] = success_auc(pred, gt, seq.name)
     mean = float(np.mean(list(per_seq.values()))) if per_seq else float("nan")
     return mean, per_seq
