@@ -54,3 +54,13 @@ def test_bad_values_are_errors(tmp_path, text, match):
 
 def test_ints_are_accepted_for_floats():
     assert TrainConfig.from_dict({"weight_decay": 0, "lr_initial": 1}).lr_initial == 1.0
+
+
+def test_cli_print_config_and_set(capsys, tmp_path):
+    from siamfc.cli import main
+
+    assert main(["train", "--print-config", "--set", "epochs=3", "--set", "val_videos=[bear, cows]"]) == 0
+    printed = capsys.readouterr().out
+    assert TrainConfig.from_dict(__import__("yaml").safe_load(printed)) == TrainConfig(epochs=3, val_videos=["bear", "cows"])
+    assert main(["train", "--set", "epoch=3", "--out", str(tmp_path / "r")]) == 2
+    assert "did you mean 'epochs'" in capsys.readouterr().err

@@ -17,11 +17,13 @@ See docs/training.md."""
 def add_arguments(parser) -> None:
     parser.add_argument("--config", help="YAML config (keys of siamfc.training.TrainConfig; defaults: the paper's)")
     parser.add_argument("--data", action="append", default=[], metavar="FORMAT=PATH", help="training data (repeatable)")
-    parser.add_argument("--out", required=True, help="run directory")
+    parser.add_argument("--out", help="run directory (required to train)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config value (YAML syntax), e.g. --set epochs=10 (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--print-config", action="store_true",
+                        help="print the effective config (defaults + --config + --set) as YAML and exit")
 
 
 def run(args) -> int:
@@ -40,6 +42,11 @@ def run(args) -> int:
             raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
         data[key.strip()] = yaml.safe_load(value)
     cfg = TrainConfig.from_dict(data, source="--config/--set") if (args.config or args.set) else None
+    if args.print_config:
+        print(yaml.safe_dump((cfg or TrainConfig()).to_dict(), sort_keys=False), end="")
+        return 0
+    if not args.out:
+        raise ConfigError("--out RUN_DIR is required")
     if cfg is None and not args.resume:
         cfg = TrainConfig()
     history = train(cfg, args.data or None, args.out, resume=args.resume, progress=not args.no_progress)
