@@ -134,3 +134,15 @@ def test_real_training_data_and_filter_counts():
     split = split_and_filter(load_sequences([f"davis={TRAIN / 'davis2016'}", f"mot={TRAIN / 'mot17_mini'}"]), TrainConfig())
     # The default filters keep nearly all of DAVIS (unlike a "box <= half the image" rule).
     assert split.counts["davis"]["kept_frames"] >= 1200 and split.counts["davis"]["kept_videos"] == 50
+
+
+def test_empty_sequences_are_errors(tmp_path):
+    root = write_davis(tmp_path / "d", videos=1, frames=2, with_gt=False)
+    for p in (root / "video0" / "JPEGImages").iterdir():
+        p.unlink()
+    with pytest.raises(DataError, match="no image files"):
+        load_davis(root)
+    mot = write_mot(tmp_path / "m", sequences=1, frames=2)
+    (mot / "MOT17-00-FRCNN" / "gt" / "gt.txt").write_text("")
+    with pytest.raises(DataError, match="gt.txt: box file is empty"):
+        load_mot(mot)
