@@ -54,4 +54,9 @@ def run(args) -> int:
         last = history[-1]
         print(f"done: {len(history) - 1} epochs in {args.out}; last train loss {last['train_loss']:.4f}, "
               f"val AUC {last['val_auc']:.3f}")
+        scored = [r for r in history[1:] if r["val_auc"] == r["val_auc"]]  # not NaN
+        if scored:
+            best = max(scored, key=lambda r: r["val_auc"])
+            print(f"best validation AUC {best['val_auc']:.3f} at epoch {best['epoch']} "
+                  f"(untrained: {history[0]['val_auc']:.3f}): {args.out}/weights/epoch_{best['epoch']:03d}.safetensors")
     return 0
