@@ -146,3 +146,16 @@ def test_empty_sequences_are_errors(tmp_path):
     (mot / "MOT17-00-FRCNN" / "gt" / "gt.txt").write_text("")
     with pytest.raises(DataError, match="gt.txt: box file is empty"):
         load_mot(mot)
+
+
+def test_davis_official_release_layout(tmp_path):
+    src = write_davis(tmp_path / "src", videos=2, frames=3, with_gt=False)
+    root = tmp_path / "DAVIS"
+    for v in ("video0", "video1"):
+        (root / "JPEGImages" / "480p").mkdir(parents=True, exist_ok=True)
+        (root / "Annotations" / "480p").mkdir(parents=True, exist_ok=True)
+        (src / v / "JPEGImages").rename(root / "JPEGImages" / "480p" / v)
+        (src / v / "Annotations").rename(root / "Annotations" / "480p" / v)
+    seqs = load_davis(root)
+    assert [s.name for s in seqs] == ["video0", "video1"] and seqs[0].meta["masks"] is not None
+    assert np.allclose(seqs[0].boxes[0], mask_to_box(read_mask(seqs[0].meta["masks"][0])))
