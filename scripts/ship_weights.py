@@ -107,7 +107,8 @@ def cmd_add_scores(args) -> None:
     path = card_path(args.out)
     card = json.loads(path.read_text())
     card["scores"]["bench"] = {"source": args.scores, "command": args.command, **{
-        k: entry[k] for k in ("auc", "p20", "norm_precision", "fps", "per_sequence") if k in entry}}
+        k: entry[k] for k in ("auc", "p20", "norm_precision", "fps") if k in entry},
+        "per_sequence_auc": {s: round(v["auc"], 4) for s, v in entry.get("sequences", {}).items()}}
     path.write_text(json.dumps(card, indent=2) + "\n")
     print(f"added bench scores of {args.name} to {path}")
 

@@ -33,6 +33,7 @@ def save_weights(model: SiamFC, path, card: dict | None = None) -> Path:
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items() if v.is_floating_point()}
     tmp = path.with_name(path.name + ".tmp")
     save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE})
+    os.chmod(tmp, 0o644)  # safetensors creates the file private; weights are meant to be shared
     os.replace(tmp, path)
     card = dict(card or {})
     card.setdefault("architecture", ARCHITECTURE)
