@@ -1,7 +1,8 @@
 """Training checkpoints, written atomically (to a temporary name, fsync, then rename).
 
 A checkpoint holds everything needed to continue a run exactly: model, optimiser, the epoch
-reached, the config it ran with, the torch RNG state and the log rows so far. Pairs are a pure
+reached, the config it ran with, the torch RNG state and the log rows so far, as tensors and plain Python values only, so
+that it loads with ``torch.load(weights_only=True)`` and can never execute code. Pairs are a pure
 function of (seed, pair index), so no sampler state beyond the epoch is needed.
 """
 from __future__ import annotations
@@ -9,9 +10,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..errors import DataError
+
+
+def _plain(obj):
+    """Tensors stay; numpy values become Python numbers/lists, so the file loads with ``weights_only=True``."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    return obj
 
 
 def save_checkpoint(path, state: dict) -> Path:
@@ -20,7 +33,7 @@ def save_checkpoint(path, state: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with open(tmp, "wb") as f:
-        torch.save(state, f)
+        torch.save(_plain(state), f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -32,7 +45,7 @@ def load_checkpoint(path) -> dict:
     if not path.is_file():
         raise DataError(f"no checkpoint to resume from: {path}")
     try:
-        # Our own file: it holds numpy/python objects (log rows, RNG state), hence weights_only=False.
-        return torch.load(str(path), map_location="cpu", weights_only=False)
+        # weights_only: a checkpoint is tensors and plain Python values; never unpickle code.
+        return torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a truncated or foreign file
         raise DataError(f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}") from None
