@@ -25,7 +25,7 @@ import torch
 from ..errors import InvalidBoxError, InvalidFrameError, TrackerStateError
 from ..frames import as_bgr
 from .crop import context_size, crop_and_resize
-from .params import TrackerParams, get_params
+from .params import get_params
 
 
 class TrackResult(NamedTuple):
