@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import WeightsError
+from ..errors import SiamFCError, WeightsError
 
 
 def export_onnx(model, path, opset: int = 17) -> Path:
@@ -19,6 +19,10 @@ def export_onnx(model, path, opset: int = 17) -> Path:
 
     Shape: input ``x`` ``(B, 3, H, W)`` float BGR 0..255 -> output ``features`` ``(B, 256, (H-79)/8, (W-79)/8)``.
     """
+    try:
+        import onnx  # noqa: F401 - torch's exporter needs it; fail here with one line, not deep inside torch
+    except ImportError:
+        raise SiamFCError("exporting to ONNX needs the onnx package: pip install 'siamfc[onnx]'") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.zeros(1, 3, 255, 255)
