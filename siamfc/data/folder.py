@@ -82,18 +82,22 @@ def sequence_frames(frame_dir, n: int, box_file, check_frames: bool = True, digi
     return frames
 
 
-def listed_sequences(folder, gt_name: str = "groundtruth.txt") -> list[str]:
+def listed_sequences(folder, gt_name: str = "groundtruth.txt", names=None) -> list[str]:
     """Sequence names of a dataset folder: ``list.txt`` (all must exist), else the sub-folders
-    holding ``gt_name``, in natural order."""
+    holding ``gt_name``, in natural order; only those in ``names`` when it is given."""
     folder = Path(folder)
     listed = folder / "list.txt"
     if listed.is_file():
-        names = listed.read_text().split()
-        missing = [n for n in names if not (folder / n / gt_name).is_file()]
+        found = listed.read_text().split()
+        missing = [n for n in found if not (folder / n / gt_name).is_file()]
         if missing:
             raise DataError(f"{listed} lists {len(missing)} sequence(s) without {gt_name}: {missing[:5]}")
-        return names
-    return sorted((p.name for p in folder.iterdir() if (p / gt_name).is_file()), key=natural_key)
+    else:
+        found = sorted((p.name for p in folder.iterdir() if (p / gt_name).is_file()), key=natural_key)
+    if names is not None:
+        keep = set(names)
+        found = [n for n in found if n in keep]
+    return found
 
 
 def read_json(path, what: str = "file"):

@@ -121,9 +121,7 @@ def read_got10k(root, split: str | None = "val", check_frames: bool = True, name
     if split is not None and split not in SPLITS:
         raise DataError(f"unknown GOT-10k split {split!r}; choose one of {SPLITS}")
     folder = split_dir(root, split)
-    wanted = listed_sequences(folder)
-    if names is not None:
-        wanted = [n for n in wanted if n in set(names)]
+    wanted = listed_sequences(folder, names=names)
     if not wanted:
         raise DataError(f"no GOT-10k sequences in {folder}")
     return SequenceList(wanted, functools.partial(_load, folder, check_frames), {"layout": "got10k", "split": split})

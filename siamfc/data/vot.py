@@ -72,9 +72,7 @@ def read_vot(root, year: int | None = None, check_frames: bool = True, names=Non
         raise DataError(f"dataset folder not found: {root}")
     if year is not None and year not in YEARS:
         raise DataError(f"unsupported VOT year {year}; one of {YEARS}")
-    wanted = listed_sequences(root)
-    if names is not None:
-        wanted = [n for n in wanted if n in set(names)]
+    wanted = listed_sequences(root, names=names)
     if not wanted:
         raise DataError(f"no VOT sequences (<seq>/groundtruth.txt) under {root}")
     return SequenceList(wanted, functools.partial(_load, root, check_frames), {"layout": "vot", "year": year})
