@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..errors import InvalidBoxError, InvalidFrameError, TrackerStateError
+from ..errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
 from ..frames import as_bgr
 from .crop import context_size, crop_and_resize
 from .params import get_params
@@ -83,7 +83,7 @@ class SiamFCTracker:
         else:
             model = copy.deepcopy(model)
         if precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+            raise ConfigError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
         self.device = torch.device(device)
         self.model = model.to(self.device, memory_format=torch.channels_last).eval()
