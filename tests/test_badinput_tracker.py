@@ -102,3 +102,8 @@ def test_errors_are_siamfc_errors():
     """Every user error derives from SiamFCError (the command line prints it as one line)."""
     for cls in (InvalidBoxError, InvalidFrameError, TrackerStateError):
         assert issubclass(cls, SiamFCError)
+
+
+def test_unknown_precision_is_a_config_error():
+    with pytest.raises(SiamFCError, match="precision must be 'fp32' or 'bf16'"):
+        SiamFCTracker(model=SiamFC(), precision="fp16")
