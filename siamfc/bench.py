@@ -1,51 +1,169 @@
-"""Tracking speed, measured side by side: every variant tracks the same frames in one process.
+"""Tracking speed, measured side by side (``siamfc bench``).
 
-Frames are decoded before timing; the clock covers ``init`` + every ``update`` (crops, network,
-post-processing), i.e. what a user's loop costs beyond reading the video.
+Every configuration tracks the same frames -- the bundled Crossing sequence resized to the
+chosen frame size (default 640x360), decoded before the clock starts -- in one process, and is
+compared with a plain reference run in the same process: the same tracker in eager fp32 PyTorch
+with channels-first tensors, which is what existing SiamFC re-implementations run. Ratios are
+what to compare across machines; absolute numbers drift with the machine's load.
+
+Per configuration: setup time (engine build: export / compile / warm-up), first-frame latency
+(``init`` + the first ``update``), then per tracking step the median ms of crop, network and
+post-processing, the mean step (fps = 1000 / mean ms), and the network's achieved GFLOP/s as a
+fraction of a matrix-multiply peak measured here in the same precision.
 """
 from __future__ import annotations
 
+import json
 import os
+import resource
+import subprocess
+import sys
 import time
+from dataclasses import dataclass, field
 
+import cv2
+import numpy as np
 import torch
+from torch import nn
+
+#: SiamFC's frame sizes (exemplar, search) and the score map they give.
+EXEMPLAR, INSTANCE = 127, 255
 
 
-def demo_frames(limit: int | None = None):
-    """Decoded frames and the first box of the bundled demo sequence."""
+def demo_frames(limit: int | None = None, size: tuple[int, int] | None = None):
+    """Decoded frames and the first box of the bundled demo sequence, optionally resized to ``size = (W, H)``."""
     from .demo import demo_sequence
 
     seq = demo_sequence()
     n = len(seq) if limit is None else min(limit, len(seq))
-    return [seq.frame(i) for i in range(n)], tuple(seq.boxes[0])
+    frames = [seq.frame(i) for i in range(n)]
+    box = np.asarray(seq.boxes[0], dtype=np.float64)
+    if size is not None:
+        h, w = frames[0].shape[:2]
+        sx, sy = size[0] / w, size[1] / h
+        frames = [cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in frames]
+        box = box * [sx, sy, sx, sy]
+    return frames, tuple(float(v) for v in box)
 
 
-def time_tracker(tracker, frames, box, repeats: int = 1) -> float:
-    """Frames per second of ``init`` on frame 0 then ``update`` on the rest (best of ``repeats``)."""
+def matmul_peak(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of an ``n x n`` matrix multiply in ``dtype`` (best of ``repeats``): the roof to compare with."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    a @ b  # warm-up
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        tracker.init(frames[0], box)
-        for frame in frames[1:]:
-            tracker.update(frame)
+        a @ b
         best = min(best, time.perf_counter() - start)
-    return len(frames) / best
+    return 2 * n**3 / best / 1e9
 
 
-def run_bench(variants: dict, frames, box, repeats: int = 2) -> list[dict]:
-    """Time each ``name -> tracker factory``; ratios are relative to the first variant."""
+def conv_flops(module: nn.Module, shape: tuple[int, ...]) -> tuple[float, tuple[int, ...]]:
+    """FLOPs (2 x multiply-adds) of the convolutions of ``module`` on an input of ``shape``, and the output shape."""
+    total = 0.0
+
+    def count(conv, _inputs, output):
+        nonlocal total
+        kh, kw = conv.kernel_size
+        total += 2.0 * output.numel() * conv.in_channels // conv.groups * kh * kw
+
+    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.inference_mode():
+            out = module(torch.zeros(shape))
+    finally:
+        for h in hooks:
+            h.remove()
+    return total, tuple(out.shape)
+
+
+def step_flops(model, num_scales: int) -> float:
+    """FLOPs of one tracking step's network: the embedding of S search crops plus the correlation."""
+    backbone, feat = conv_flops(model.backbone, (num_scales, 3, INSTANCE, INSTANCE))
+    _, zfeat = conv_flops(model.backbone, (1, 3, EXEMPLAR, EXEMPLAR))
+    c, h, w = zfeat[1:]
+    out = (feat[2] - h + 1) * (feat[3] - w + 1)
+    return backbone + 2.0 * num_scales * out * c * h * w
+
+
+@dataclass
+class Timing:
+    """One configuration's run. Times in ms unless named ``_s``."""
+
+    name: str
+    params: str
+    engine: str
+    setup_s: float
+    first_frame_ms: float
+    crop_ms: float
+    network_ms: float
+    post_ms: float
+    step_ms: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.step_ms
+
+
+def time_tracker(make_tracker, frames, box, name: str = "", params: str = "3s") -> Timing:
+    """Build a tracker (timed: setup), track ``frames`` from ``box``; per-step breakdown from ``last_timings``."""
+    start = time.perf_counter()
+    tracker = make_tracker()
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    tracker.init(frames[0], box)
+    tracker.update(frames[1])
+    first = time.perf_counter() - start
+    steps, parts = [], []
+    for frame in frames[2:]:
+        start = time.perf_counter()
+        tracker.update(frame)
+        steps.append(time.perf_counter() - start)
+        parts.append(getattr(tracker, "last_timings", (np.nan,) * 3))
+    crop, net, post = (1000 * np.median(parts, axis=0)).tolist()
+    engine = getattr(getattr(tracker, "engine", None), "describe", lambda: "-")()
+    return Timing(name, params, engine, setup, 1000 * first, crop, net, post, 1000 * float(np.mean(steps)))
+
+
+def run_bench(configs: dict, frames, box, params: str = "3s") -> list[Timing]:
+    """Time each ``name -> tracker factory`` on the same frames; the first is the reference."""
+    return [time_tracker(factory, frames, box, name, params) for name, factory in configs.items()]
+
+
+def rows_for(timings: list[Timing], flops: float, peaks: dict) -> list[dict]:
+    """Table rows: the timings, speed-up over the first (the reference), GFLOP/s and fraction of peak."""
     rows = []
-    for name, factory in variants.items():
-        tracker = factory()
-        time_tracker(tracker, frames[:5], box)  # warm-up: allocator, oneDNN kernel selection
-        fps = time_tracker(tracker, frames, box, repeats)
-        rows.append({"variant": name, "fps": fps, "ms_per_frame": 1000 / fps})
-    for row in rows:
-        row["ratio"] = row["fps"] / rows[0]["fps"]
+    for t in timings:
+        row = {"config": t.name, "params": t.params, "engine": t.engine, "fps": t.fps, "step_ms": t.step_ms,
+               "crop_ms": t.crop_ms, "network_ms": t.network_ms, "post_ms": t.post_ms, "setup_s": t.setup_s,
+               "first_frame_ms": t.first_frame_ms, "speedup": timings[0].step_ms / t.step_ms, **t.extra}
+        if np.isfinite(t.network_ms) and t.network_ms > 0:
+            precision = "bf16" if "bf16" in t.engine else "fp32"
+            row["gflops"] = flops / (t.network_ms / 1000) / 1e9
+            row["peak_fraction"] = row["gflops"] / peaks[precision]
+        rows.append(row)
     return rows
 
 
+def format_table(rows: list[dict]) -> str:
+    def num(row, key, fmt):
+        v = row.get(key)
+        return fmt.format(v) if v is not None and np.isfinite(v) else "-"
+
+    lines = ["| config | engine | fps | step ms | crop | network | post | GFLOP/s | of peak | setup s | 1st frame ms | × ref |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['config']} | {r['engine']} | {r['fps']:.1f} | {r['step_ms']:.1f} | {num(r, 'crop_ms', '{:.1f}')} | "
+            f"{num(r, 'network_ms', '{:.1f}')} | {num(r, 'post_ms', '{:.2f}')} | {num(r, 'gflops', '{:.0f}')} | "
+            f"{num(r, 'peak_fraction', '{:.0%}')} | {r['setup_s']:.2f} | {r['first_frame_ms']:.0f} | {r['speedup']:.2f} |")
+    return "\n".join(lines)
+
+
 def machine_line() -> str:
+    from .runtime import cpu_has_bf16
+
     cpu = "unknown CPU"
     try:
         for line in open("/proc/cpuinfo"):
@@ -54,10 +172,71 @@ def machine_line() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} logical cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    isa = torch.backends.cpu.get_cpu_capability()
+    return (f"{cpu}, {os.cpu_count()} logical cores, {isa}{' + bf16' if cpu_has_bf16() else ''}, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
 
 
-def format_table(rows: list[dict]) -> str:
-    lines = ["| variant | fps | ms/frame | × first |", "|---|---|---|---|"]
-    lines += [f"| {r['variant']} | {r['fps']:.1f} | {r['ms_per_frame']:.1f} | {r['ratio']:.2f} |" for r in rows]
-    return "\n".join(lines)
+def rss_mb() -> float:
+    """Resident memory of this process now, in MiB (Linux; NaN elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return float("nan")
+
+
+def memory_probe(backend: str, precision: str, params: str, size: tuple[int, int], frames: int = 30) -> dict:
+    """In *this* process (meant to be a fresh one): RSS before and after building a tracker and tracking."""
+    from .tracking import SiamFCTracker
+
+    video, box = demo_frames(frames, size)
+    before = rss_mb()
+    tracker = SiamFCTracker(backend=backend, precision=precision, params=params)
+    tracker.init(video[0], box)
+    for frame in video[1:]:
+        tracker.update(frame)
+    after = rss_mb()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"engine": tracker.engine.describe(), "rss_before_mb": before, "rss_after_mb": after,
+            "tracker_mb": after - before, "peak_rss_mb": peak}
+
+
+def measure_memory(backend: str, precision: str, params: str = "3s", size=(640, 360)) -> dict:
+    """:func:`memory_probe` in a fresh Python process, so nothing else this process holds is counted."""
+    code = ("import json, torch, siamfc.bench as b; "
+            f"print(json.dumps(b.memory_probe({backend!r}, {precision!r}, {params!r}, {tuple(size)!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def video_throughput(path, make_tracker, box=None, limit: int | None = None) -> dict:
+    """End-to-end fps on a video file, decoding included: a plain loop vs. decoding in a background thread."""
+    from .video import Prefetch, open_video
+
+    out = {}
+    for mode in ("inline", "prefetch"):
+        source = open_video(path)
+        tracker = make_tracker()
+        frames = Prefetch(source) if mode == "prefetch" else iter(source)
+        n, tracker_s = 0, 0.0
+        start = time.perf_counter()
+        for frame in frames:
+            t0 = time.perf_counter()
+            if n == 0:
+                h, w = frame.shape[:2]
+                tracker.init(frame, box or (w * 3 / 8, h * 3 / 8, w / 4, h / 4))
+            else:
+                tracker.update(frame)
+            tracker_s += time.perf_counter() - t0
+            n += 1
+            if limit and n >= limit:
+                break
+        if hasattr(frames, "close"):
+            frames.close()
+        source.close()
+        total = time.perf_counter() - start
+        out[mode] = {"frames": n, "fps": n / total, "tracker_fps": n / tracker_s}
+    return out

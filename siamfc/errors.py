@@ -32,3 +32,7 @@ class DataError(SiamFCError):
 
 class ConfigError(SiamFCError, ValueError):
     """A configuration with unknown or mistyped keys or values."""
+
+
+class BackendUnavailable(SiamFCError):
+    """An inference backend whose package is not installed, or that this machine cannot run."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import glob
 import os
+import queue
+import threading
 from pathlib import Path
 
 import cv2
@@ -47,6 +49,67 @@ class FrameSource:
         if self._release is not None:
             self._release()
             self._release = None
+
+
+class Prefetch:
+    """Decode frames in a background thread, ``depth`` frames ahead of the consumer.
+
+    OpenCV releases the GIL while it decodes, so reading the next frames overlaps with tracking
+    the current one and the command's fps approaches the tracker's. Errors of the source are
+    raised in the consumer, at the frame where they happened. Use as an iterable; ``close()``
+    (or leaving a ``with`` block) stops the thread early.
+    """
+
+    _END = object()
+
+    def __init__(self, frames, depth: int = 8) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(iter(frames),), name="siamfc-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self, frames) -> None:
+        try:
+            for frame in frames:
+                if not self._put(frame):
+                    break
+            else:
+                self._put(self._END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put(exc)
+        finally:
+            getattr(frames, "close", lambda: None)()
+
+    def __iter__(self):
+        try:
+            while True:
+                item = self._queue.get()
+                if item is self._END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _image_files(paths, name: str) -> FrameSource:

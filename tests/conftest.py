@@ -20,3 +20,9 @@ requires_shared = pytest.mark.skipif(
 
 # Two cores: keep each test process on one thread so parallel jobs don't thrash.
 torch.set_num_threads(1)
+
+# Exports made by the tests (random weights) go to a throw-away cache, not the user's ~/.cache.
+if "SIAMFC_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["SIAMFC_CACHE"] = tempfile.mkdtemp(prefix="siamfc-test-cache-")

@@ -105,5 +105,5 @@ def test_errors_are_siamfc_errors():
 
 
 def test_unknown_precision_is_a_config_error():
-    with pytest.raises(SiamFCError, match="precision must be 'fp32' or 'bf16'"):
+    with pytest.raises(SiamFCError, match="precision must be one of auto, fp32, bf16"):
         SiamFCTracker(model=SiamFC(), precision="fp16")

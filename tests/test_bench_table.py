@@ -1,35 +1,65 @@
-"""siamfc bench's bookkeeping (not a timing test): every variant is run on the same frames and
-ratios are relative to the first variant."""
+"""siamfc bench's bookkeeping (not a timing test): every configuration tracks the same frames,
+speed-ups are relative to the first (the reference), FLOPs are counted right."""
 from __future__ import annotations
 
-from siamfc.bench import demo_frames, format_table, run_bench
+import numpy as np
+import pytest
+
+from siamfc.bench import Timing, demo_frames, format_table, rows_for, run_bench, step_flops
+from siamfc.model import SiamFC
 from siamfc.tracking.tracker import TrackResult
 
 
 class CountingTracker:
     def __init__(self):
-        self.inits, self.updates = 0, 0
+        self.frames = []
+        self.last_timings = (0.001, 0.002, 0.0005)
 
     def init(self, frame, box):
-        self.inits += 1
+        self.frames.append(frame)
 
     def update(self, frame):
-        self.updates += 1
+        self.frames.append(frame)
         return TrackResult((0.0, 0.0, 1.0, 1.0), 0.0)
 
 
-def test_every_variant_tracks_every_frame_and_ratios_are_relative_to_the_first():
+def test_every_configuration_tracks_the_same_frames_and_speedups_are_relative_to_the_reference():
     frames, box = demo_frames(12)
-    assert len(frames) == 12 and frames[0].ndim == 3 and box[2] > 0 and box[3] > 0
     made = []
 
     def factory():
         made.append(CountingTracker())
         return made[-1]
 
-    rows = run_bench({"a": factory, "b": factory}, frames, box, repeats=2)
-    assert [r["variant"] for r in rows] == ["a", "b"] and rows[0]["ratio"] == 1.0
-    for t in made:  # warm-up on 5 frames, then 2 timed repeats over all 12
-        assert t.inits == 3 and t.updates == 4 + 2 * 11
-    assert rows[1]["ratio"] == rows[1]["fps"] / rows[0]["fps"]
-    assert "| a |" in format_table(rows) and "| b |" in format_table(rows)
+    timings = run_bench({"ref": factory, "fast": factory}, frames, box)
+    assert [t.name for t in timings] == ["ref", "fast"]
+    for t in made:
+        assert len(t.frames) == 12 and all(a is b for a, b in zip(t.frames, frames))
+    assert timings[0].crop_ms == pytest.approx(1.0) and timings[0].network_ms == pytest.approx(2.0)
+    rows = rows_for(timings, flops=2e9, peaks={"fp32": 100.0, "bf16": 200.0})
+    assert rows[0]["speedup"] == 1.0 and rows[1]["speedup"] == pytest.approx(timings[0].step_ms / timings[1].step_ms)
+    assert rows[0]["gflops"] == pytest.approx(1000.0) and rows[0]["peak_fraction"] == pytest.approx(10.0)
+    table = format_table(rows)
+    assert "| ref |" in table and "| fast |" in table
+
+
+def test_speedup_uses_the_precision_of_each_engine():
+    t = [Timing("a", "3s", "torch fp32", 0, 0, 1, 10, 1, 12), Timing("b", "3s", "openvino bf16", 0, 0, 1, 5, 1, 6)]
+    rows = rows_for(t, flops=1e9, peaks={"fp32": 100.0, "bf16": 400.0})
+    assert rows[0]["peak_fraction"] == pytest.approx(1.0) and rows[1]["peak_fraction"] == pytest.approx(0.5)
+    assert rows[1]["speedup"] == pytest.approx(2.0) and rows[1]["fps"] == pytest.approx(1000 / 6)
+
+
+def test_frames_are_resized_with_their_box():
+    (small, *_), box = demo_frames(2)
+    (big, *_), big_box = demo_frames(2, size=(640, 360))
+    assert big.shape == (360, 640, 3)
+    sx, sy = 640 / small.shape[1], 360 / small.shape[0]
+    np.testing.assert_allclose(big_box, np.array(box) * [sx, sy, sx, sy])
+
+
+def test_step_flops_match_the_architecture():
+    # Hand count: conv1..5 on 255x255 = 2.72 G multiply-adds; 3 scales, x2 = 16.3 GFLOP (+ 8 MFLOP correlation).
+    flops = step_flops(SiamFC(), 3)
+    assert 16.2e9 < flops < 16.5e9
+    assert step_flops(SiamFC(), 5) == pytest.approx(flops * 5 / 3)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from ..errors import SiamFCError
@@ -52,6 +53,9 @@ def main(argv=None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    # Library notes worth a line (e.g. which backend `auto` fell back to) go to stderr.
+    logging.basicConfig(level=logging.INFO, format="siamfc: %(message)s", stream=sys.stderr)
+    logging.getLogger("siamfc").setLevel(logging.INFO)
     try:
         return int(args._run(args) or 0)
     except SiamFCError as exc:

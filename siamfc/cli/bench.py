@@ -1,62 +1,134 @@
-"""``siamfc bench``: tracking speed of the backends (and OpenCV peers), side by side."""
+"""``siamfc bench``: tracking speed of every backend and precision, side by side with a plain reference."""
 from __future__ import annotations
 
-HELP = "measure tracking speed (fps) of the backends side by side"
-DESCRIPTION = """Track the bundled demo sequence with every variant in one process and print fps and
-the ratio to the first variant (PyTorch fp32). Variants: torch-fp32, torch-bf16 (autocast; fast on
-CPUs with AMX / AVX-512-bf16), onnxruntime (with --onnx, or exported on the fly), and OpenCV
-CSRT/KCF with --peers. The clock covers init + updates, not video decoding."""
+HELP = "measure tracking speed: per-step breakdown, fps, GFLOP/s, speed-up over a plain reference"
+DESCRIPTION = """Track the bundled Crossing sequence, resized to --size, with every available
+configuration in one process and print, per parameter set (3s, 5s): fps, ms per tracking step
+broken down into crop / network / post-processing, the network's GFLOP/s and its fraction of a
+matrix-multiply peak measured here (fp32 and bf16), setup time and first-frame latency, and the
+speed-up over the reference (the same tracker in eager fp32 PyTorch with channels-first tensors,
+what existing re-implementations run). Frames are decoded before timing.
+
+--video PATH adds end-to-end throughput on a video file, decoding included (inline vs. in a
+background thread). --memory measures the resident memory of a tracker in a fresh process.
+--json OUT writes every number."""
+
+#: name -> (backend, precision); the reference is built separately.
+CONFIGS = {
+    "torch fp32": ("torch", "fp32"),
+    "torch bf16": ("torch", "bf16"),
+    "torch-compile fp32": ("torch-compile", "fp32"),
+    "torch-compile bf16": ("torch-compile", "bf16"),
+    "onnxruntime fp32": ("onnxruntime", "fp32"),
+    "openvino fp32": ("openvino", "fp32"),
+    "openvino bf16": ("openvino", "bf16"),
+    "auto": ("auto", "auto"),
+}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    from ..errors import ConfigError
+
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size must be WIDTHxHEIGHT, e.g. 640x360, got {text!r}") from None
+    if w < 64 or h < 64:
+        raise ConfigError(f"--size {text}: frames must be at least 64x64")
+    return w, h
 
 
 def add_arguments(p) -> None:
+    p.add_argument("--size", default="640x360", help="frame size WxH (default: %(default)s)")
+    p.add_argument("--params", nargs="+", default=["3s", "5s"], choices=["3s", "5s"], help="parameter sets (default: both)")
+    p.add_argument("--frames", type=int, default=60, help="frames tracked per configuration (default: %(default)s)")
+    p.add_argument("--configs", nargs="+", choices=list(CONFIGS), metavar="CONFIG",
+                   help=f"configurations to time (default: every one this machine can run): {', '.join(CONFIGS)}")
     p.add_argument("--weights", help="weights file; default: the shipped weights")
-    p.add_argument("--params", default="3s", choices=["3s", "5s"], help="parameter set (default: %(default)s)")
-    p.add_argument("--frames", type=int, default=120, help="frames to track (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=None, help="torch / ONNX Runtime threads (default: all cores)")
-    p.add_argument("--onnx", help="exported embedding (siamfc export); default: export to a temp file")
-    p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime variant")
+    p.add_argument("--threads", type=int, default=None, help="threads for every backend (default: all cores)")
     p.add_argument("--peers", action="store_true", help="also time OpenCV CSRT and KCF")
-    p.add_argument("--json", help="write the rows as JSON here")
+    p.add_argument("--video", metavar="PATH", help="also measure end-to-end fps on this video file (decoding included)")
+    p.add_argument("--memory", action="store_true", help="also measure a tracker's resident memory (fresh process)")
+    p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
+
+
+def available(names, backend_ok) -> dict:
+    """The configurations this machine can run (bf16 needs bf16 instructions; packages installed)."""
+    return {n: CONFIGS[n] for n in names if backend_ok(*CONFIGS[n])}
 
 
 def run(args) -> int:
+    import importlib.util
     import json
-    import tempfile
+    import shutil
 
     import torch
 
-    from ..bench import demo_frames, format_table, machine_line, run_bench
+    from ..bench import (demo_frames, format_table, machine_line, matmul_peak, measure_memory, rows_for, run_bench,
+                         step_flops, video_throughput)
+    from ..errors import ConfigError
     from ..model.weights import load_weights
-    from ..tracking import SiamFCTracker
+    from ..runtime import TorchEngine, cpu_has_bf16
+    from ..tracking import SiamFCTracker, get_params
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.frames < 5:
+        raise ConfigError("--frames must be at least 5")
+    size = parse_size(args.size)
     model = load_weights(args.weights)
-    frames, box = demo_frames(args.frames)
-    variants = {
-        "torch-fp32": lambda: SiamFCTracker(model=model, params=args.params),
-        "torch-bf16": lambda: SiamFCTracker(model=model, params=args.params, precision="bf16"),
-    }
-    if not args.no_onnx:
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            print("onnxruntime not installed: skipping the ONNX variant (pip install 'siamfc[onnx]')")
-        else:
-            from ..tracking.backends import export_onnx, onnx_model
 
-            onnx_path = args.onnx or export_onnx(model, tempfile.mkdtemp() + "/siamfc.onnx")
-            variants["onnxruntime-fp32"] = lambda: SiamFCTracker(
-                model=onnx_model(onnx_path, args.weights, args.threads), params=args.params)
-    if args.peers:
-        from ..evaluation.trackers import OpenCVTracker
+    def backend_ok(backend, precision) -> bool:
+        if precision == "bf16" and not cpu_has_bf16():
+            return False
+        package = {"onnxruntime": "onnxruntime", "openvino": "openvino"}.get(backend)
+        if package and importlib.util.find_spec(package) is None:
+            return False
+        return backend != "torch-compile" or bool(shutil.which("g++") or shutil.which("clang++"))
 
-        variants["opencv-csrt"] = lambda: OpenCVTracker("csrt")
-        variants["opencv-kcf"] = lambda: OpenCVTracker("kcf")
-    rows = run_bench(variants, frames, box)
-    print(f"machine: {machine_line()}; {len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}")
-    print(format_table(rows))
+    names = args.configs or list(CONFIGS)
+    configs = available(names, backend_ok)
+    skipped = sorted(set(names) - set(configs))
+    frames, box = demo_frames(args.frames, size)
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    print(f"machine: {machine_line()}")
+    print(f"frames: {len(frames)} of {size[0]}x{size[1]} (bundled Crossing, resized); matmul peak measured here: "
+          f"fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
+    if skipped:
+        print(f"not available here (package, compiler or bf16 CPU missing): {', '.join(skipped)}")
+    report = {"machine": machine_line(), "size": list(size), "frames": len(frames), "peaks_gflops": peaks,
+              "skipped": skipped, "results": {}}
+    for params in args.params:
+        variants = {"reference (torch fp32 eager, channels-first)": lambda: SiamFCTracker(
+            engine=TorchEngine(model, "fp32", channels_last=False, fuse=False), params=params, pick_scale_on_raw=False)}
+        for name, (backend, precision) in configs.items():
+            variants[name] = (lambda b=backend, p=precision: SiamFCTracker(
+                model=model, params=params, backend=b, precision=p, threads=args.threads))
+        if args.peers:
+            from ..evaluation.trackers import OpenCVTracker
+
+            variants["opencv csrt"] = lambda: OpenCVTracker("csrt")
+            variants["opencv kcf"] = lambda: OpenCVTracker("kcf")
+        num_scales = get_params(params).num_scales
+        flops = step_flops(model, num_scales)
+        rows = rows_for(run_bench(variants, frames, box, params), flops, peaks)
+        report["results"][params] = {"step_gflop": flops / 1e9, "rows": rows}
+        print(f"\nSiamFC-{params}: {num_scales} scales, {flops / 1e9:.1f} GFLOP per step "
+              f"(ceiling at the bf16 peak: {peaks['bf16'] / (flops / 1e9):.0f} fps)")
+        print(format_table(rows))
+    if args.memory:
+        report["memory"] = {name: measure_memory(*CONFIGS[name], size=size) for name in ("auto", "torch fp32")}
+        for name, m in report["memory"].items():
+            line = m.get("error") or (f"{m['engine']}: tracker {m['tracker_mb']:.0f} MiB resident "
+                                      f"(process {m['rss_after_mb']:.0f} MiB, peak {m['peak_rss_mb']:.0f} MiB)")
+            print(f"memory, {name}: {line}")
+    if args.video:
+        report["video"] = video_throughput(args.video, lambda: SiamFCTracker(model=model, threads=args.threads))
+        v = report["video"]
+        print(f"video {args.video}: {v['inline']['fps']:.1f} fps decoding inline, {v['prefetch']['fps']:.1f} fps "
+              f"decoding in a background thread (tracker alone: {v['prefetch']['tracker_fps']:.1f} fps)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine_line(), "rows": rows}, f, indent=2)
+            json.dump(report, f, indent=2)
+        print(f"wrote {args.json}")
     return 0

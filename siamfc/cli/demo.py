@@ -12,15 +12,20 @@ with any weights file (for example one made by `siamfc convert`)."""
 
 
 def add_arguments(p) -> None:
+    from .engine_options import add_engine_arguments
+
     p.add_argument("--out", default="siamfc_demo", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--weights", metavar="W", help="weights file (.safetensors); default: the shipped weights")
     p.add_argument("--params", default="3s", choices=["3s", "5s"], help="parameter set (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_arguments(p)
 
 
 def run(args) -> int:
     from ..demo import run_demo
 
-    result = run_demo(args.out, weights=args.weights, params=args.params, progress=not args.quiet)
+    from .engine_options import engine_kwargs
+
+    result = run_demo(args.out, weights=args.weights, params=args.params, progress=not args.quiet, **engine_kwargs(args))
     print(result.summary())
     return 0

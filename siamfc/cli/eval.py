@@ -27,6 +27,7 @@ def add_common_output(parser) -> None:
 
 def add_arguments(parser) -> None:
     from ..data.registry import DATASETS
+    from .engine_options import add_engine_arguments
     from ..evaluation.trackers import KINDS
 
     parser.add_argument("--dataset", required=True, choices=list(DATASETS), help="benchmark layout and protocol")
@@ -40,6 +41,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--onnx", nargs="+", default=[], metavar="FILE",
                         help="ONNX files of nano (backbone, neckhead) or vit (net)")
     parser.add_argument("--device", default="cpu", help="torch device for SiamFC (default cpu)")
+    add_engine_arguments(parser)
     parser.add_argument("--results", help="results folder (default: results/<dataset>)")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--threads", type=int, help="torch/OpenCV threads per process")
@@ -67,7 +69,8 @@ def run(args) -> int:
     folders = []
     for kind in args.tracker:
         spec = TrackerSpec(kind, name=args.name or "", weights=args.weights, params=args.params,
-                           overrides=overrides if kind == "siamfc" else (), onnx=tuple(args.onnx), device=args.device)
+                           overrides=overrides if kind == "siamfc" else (), onnx=tuple(args.onnx), device=args.device,
+                           backend=args.backend, precision=args.precision, exported=args.exported)
         summary = run_dataset(seqs, spec, results, dataset=args.dataset, protocol=protocol, workers=args.workers,
                               threads=args.threads, progress=not args.no_progress, root=args.root)
         print(f"{spec.name}: {len(summary.tracked)} sequences tracked, {len(summary.skipped)} already done"

@@ -18,6 +18,8 @@ window) stops early; the outputs then hold the frames tracked so far."""
 
 
 def add_arguments(p) -> None:
+    from .engine_options import add_engine_arguments
+
     p.add_argument("source", metavar="SOURCE", help="video file, folder of frames, glob or camera index")
     p.add_argument("--box", metavar="X,Y,W,H", help="the object on the first frame, 0-based pixels (negative x: --box=-5,10,40,60)")
     p.add_argument("--weights", metavar="W", help="weights file (.safetensors); default: the shipped weights")
@@ -29,6 +31,7 @@ def add_arguments(p) -> None:
     p.add_argument("--save", metavar="BOXES", help="write the boxes here, one x,y,w,h line per frame (0-based)")
     p.add_argument("--show", action="store_true", help="display the tracking live (and draw the box if --box is missing)")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
+    add_engine_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -36,7 +39,8 @@ def run(args) -> int:
     from ..errors import InvalidBoxError, SiamFCError
     from ..track_video import gui_problem, parse_box, track_video
     from ..tracking import SiamFCTracker, parse_overrides
-    from ..video import open_source
+    from ..video import Prefetch, open_source
+    from .engine_options import engine_kwargs
 
     box = parse_box(args.box) if args.box else None
     if box is None and not args.show:
@@ -51,9 +55,10 @@ def run(args) -> int:
         if not torch.cuda.is_available():
             raise SiamFCError(f"--device {args.device}: no CUDA device is available here (use --device cpu)")
     tracker = SiamFCTracker(weights=args.weights, params=args.params, device=args.device,
-                            **parse_overrides(args.overrides))
+                            **engine_kwargs(args), **parse_overrides(args.overrides))
     source = open_source(args.source)
-    result = track_video(tracker, source, box, total=source.length, fps=source.fps, video_out=args.out,
+    # Decoding runs in a background thread, overlapping with tracking.
+    result = track_video(tracker, Prefetch(source), box, total=source.length, fps=source.fps, video_out=args.out,
                          boxes_out=args.save, show=args.show, progress=not args.quiet)
     print(result.summary())
     return 0

@@ -109,7 +109,7 @@ class TrackerSpec:
         weights: SiamFC weights file (default: the shipped weights).
         params: SiamFC parameter set (``3s``/``5s``); ``overrides``: single values.
         onnx: ONNX files of NanoTrack / VitTrack.
-        device: torch device for SiamFC.
+        device: torch device for SiamFC; ``backend`` / ``precision``: its inference engine.
     """
 
     kind: str
@@ -119,6 +119,9 @@ class TrackerSpec:
     overrides: tuple = ()
     onnx: tuple = ()
     device: str = "cpu"
+    backend: str = "auto"
+    precision: str = "auto"
+    exported: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -132,14 +135,16 @@ class TrackerSpec:
         if self.kind == "siamfc":
             from ..tracking import SiamFCTracker
 
-            return SiamFCTracker(params=self.params, weights=self.weights, device=self.device, **dict(self.overrides))
+            return SiamFCTracker(params=self.params, weights=self.weights, device=self.device, backend=self.backend,
+                                 precision=self.precision, exported=self.exported, **dict(self.overrides))
         return OpenCVTracker(self.kind, self.onnx)
 
     def describe(self) -> dict:
         d = {"tracker": self.kind, "name": self.name}
         if self.kind == "siamfc":
             d.update(weights=str(self.weights) if self.weights else "default", params=self.params,
-                     overrides=dict(self.overrides), device=self.device)
+                     overrides=dict(self.overrides), device=self.device, backend=self.backend, precision=self.precision,
+                     exported=self.exported)
         elif self.onnx:
             d["onnx"] = [str(p) for p in self.onnx]
         else:

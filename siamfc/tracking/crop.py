@@ -31,8 +31,12 @@ def crop_and_resize(
     out_size: int,
     pad_color=None,
     interpolation: int = cv2.INTER_LINEAR,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Crop a square of side ``size`` centred at ``center = (cx, cy)`` and resize it to ``out_size``.
+
+    ``out``: a contiguous ``(out_size, out_size, C)`` uint8 array to write into (e.g. one slot
+    of the tracker's batch buffer), saving a copy per crop.
 
     Shape:
         image ``(H, W, C)`` uint8 -> ``(out_size, out_size, C)`` uint8
@@ -50,6 +54,7 @@ def crop_and_resize(
         image,
         m,
         (out_size, out_size),
+        dst=out,
         flags=interpolation,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=tuple(float(v) for v in np.ravel(pad_color)),

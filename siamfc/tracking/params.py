@@ -22,6 +22,9 @@ class TrackerParams:
     context: float = 0.5  # p = context * (w + h)
     min_scale: float = 0.2  # search region clamped to [min_scale, max_scale] x its first value
     max_scale: float = 5.0
+    # Pick the scale on the raw maps and upsample only that one (False: upsample all, as the
+    # reference code does). Same boxes on every bench frame, measured; see the README.
+    pick_scale_on_raw: bool = False
 
     def __post_init__(self) -> None:
         if self.num_scales < 1 or self.num_scales % 2 == 0:
@@ -64,7 +67,15 @@ def parse_overrides(text: str) -> dict:
         if not sep or key not in fields:
             raise ConfigError(f"bad tracker override {item!r}; expected NAME=VALUE with NAME in {sorted(fields)}")
         try:
-            out[key] = int(value) if fields[key] in (int, "int") else float(value)
+            out[key] = _parse_value(value.strip(), fields[key])
         except ValueError:
             raise ConfigError(f"bad value in tracker override {item!r}") from None
     return out
+
+
+def _parse_value(text: str, kind):
+    if kind in (bool, "bool"):
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(text)
+        return text.lower() in ("true", "1")
+    return int(text) if kind in (int, "int") else float(text)

@@ -13,16 +13,14 @@ State machine (the authors' reference behaviour):
 """
 from __future__ import annotations
 
-import contextlib
-import copy
 import math
+import time
 from typing import NamedTuple
 
 import cv2
 import numpy as np
-import torch
 
-from ..errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
+from ..errors import InvalidBoxError, InvalidFrameError, TrackerStateError
 from ..frames import as_bgr
 from .crop import context_size, crop_and_resize
 from .params import get_params
@@ -67,52 +65,57 @@ class SiamFCTracker:
         params: ``"3s"``, ``"5s"`` or a :class:`TrackerParams`; ``overrides`` change single values.
         rgb: frames are RGB instead of OpenCV's BGR.
         device: torch device for the network.
-        precision: ``"fp32"`` (default, the reference numerics) or ``"bf16"`` (autocast; about
-            twice as fast on CPUs with AMX/AVX-512-bf16, scores differ by ~0.5 %).
+        backend: ``auto`` (default: the fastest installed), ``torch``, ``torch-compile``,
+            ``onnxruntime`` or ``openvino`` (see :mod:`siamfc.runtime`).
+        precision: ``auto`` (default: bf16 on CPUs with bf16 instructions, for the shipped
+            architecture; fp32 otherwise), ``fp32`` or ``bf16``. The correlation is always fp32.
+        threads: threads of the ONNX Runtime / OpenVINO backends (torch: ``torch.set_num_threads``).
+        engine: an already built :class:`~siamfc.runtime.Engine` (shared between trackers).
+        exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
 
-    The tracker works on its own copy of ``model`` (in eval mode, channels-last memory layout,
-    which is about twice as fast on CPU), so tracking never changes a model being trained.
+    The engine works on its own copy of ``model``, so tracking never changes a model being trained.
+    After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing).
     """
 
     def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
-                 precision: str = "fp32", **overrides):
-        if model is None:
-            from ..model.weights import load_weights
-
-            model = load_weights(weights)
-        else:
-            model = copy.deepcopy(model)
-        if precision not in ("fp32", "bf16"):
-            raise ConfigError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+                 backend: str = "auto", precision: str = "auto", threads: int | None = None,
+                 engine=None, exported=None, **overrides):
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
-        self.device = torch.device(device)
-        self.model = model.to(self.device, memory_format=torch.channels_last).eval()
-        self.autocast = (
-            torch.autocast(self.device.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
-        )
-        self.rgb = rgb
         p = self.params
-        self.stride = int(getattr(model, "stride", 8))
-        self.upscale_size = p.response_up * (
-            (p.instance_size - p.exemplar_size) // self.stride + 1
-        )
+        if engine is None:
+            from ..runtime import create_engine
+
+            if model is None and (exported is None or backend in ("auto", "torch", "torch-compile")):
+                from ..model.weights import load_weights
+
+                model = load_weights(weights)
+            engine = create_engine(model, backend, precision, device=device, threads=threads, exported=exported,
+                                   warm_up_scales=p.num_scales)
+        self.engine = engine
+        self.rgb = rgb
+        self.stride = engine.stride
+        self.upscale_size = p.response_up * ((p.instance_size - p.exemplar_size) // self.stride + 1)
         self.window = hann_window(self.upscale_size)
         self.scale_factors = p.scale_step ** np.linspace(-(p.num_scales // 2), p.num_scales // 2, p.num_scales)
         self.penalties = np.full(p.num_scales, p.scale_penalty)
         self.penalties[p.num_scales // 2] = 1.0
+        # The S search crops are warped straight into this batch buffer: no stacking copy.
+        self.crops = np.empty((p.num_scales, p.instance_size, p.instance_size, 3), np.uint8)
         self.kernel = None
+        self.last_timings = (0.0, 0.0, 0.0)
 
-    # -- helpers ---------------------------------------------------------------------------
-    def _to_tensor(self, crops: list[np.ndarray]) -> torch.Tensor:
-        # (S, H, W, 3) uint8 viewed as (S, 3, H, W) is already channels-last: no copy needed.
-        batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
-        return batch.to(self.device, torch.float32, memory_format=torch.channels_last)
+    @property
+    def backend(self) -> str:
+        return self.engine.backend
+
+    @property
+    def precision(self) -> str:
+        return self.engine.precision
 
     def _frame(self, frame) -> np.ndarray:
         return as_bgr(frame, rgb=self.rgb)
 
     # -- the contract ------------------------------------------------------------------------
-    @torch.inference_mode()
     def init(self, frame, box) -> None:
         """Start tracking the object in ``box = (x, y, w, h)`` (0-based pixels) of ``frame``."""
         img = self._frame(frame)
@@ -127,10 +130,8 @@ class SiamFCTracker:
         self.max_x_size = p.max_scale * self.x_size
         self.avg_color = img.reshape(-1, 3).mean(axis=0)
         z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color)
-        with self.autocast:
-            self.kernel = self.model.backbone(self._to_tensor([z]))
+        self.kernel = self.engine.embed(z[None])
 
-    @torch.inference_mode()
     def update(self, frame) -> TrackResult:
         """Locate the object in the next ``frame``; return its box and the peak score."""
         if self.kernel is None:
@@ -142,25 +143,22 @@ class SiamFCTracker:
                 f"to {img.shape[1]}x{img.shape[0]}"
             )
         p = self.params
-        crops = [
-            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color)
-            for f in self.scale_factors
-        ]
-        with self.autocast:
-            responses = self.model.head(self.kernel, self.model.backbone(self._to_tensor(crops)))
-        responses = responses[:, 0].float().cpu().numpy()
-        return self._locate(responses)
+        t0 = time.perf_counter()
+        for crop, f in zip(self.crops, self.scale_factors):
+            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color, out=crop)
+        t1 = time.perf_counter()
+        responses = self.engine.score(self.kernel, self.crops)
+        t2 = time.perf_counter()
+        result = self._locate(responses)
+        self.last_timings = (t1 - t0, t2 - t1, time.perf_counter() - t2)
+        return result
 
     def _locate(self, responses: np.ndarray) -> TrackResult:
         """Turn the S raw score maps into the new state (and box)."""
         p = self.params
-        up = np.stack(
-            [cv2.resize(r, (self.upscale_size, self.upscale_size), interpolation=cv2.INTER_CUBIC) for r in responses]
-        )
-        peaks = up.reshape(len(up), -1).max(axis=1) * self.penalties
-        scale_id = int(np.argmax(peaks))
+        scale_id, up = self._best_scale(responses)
         score = float(responses[scale_id].max())
-        response = up[scale_id] - up[scale_id].min()
+        response = up - up.min()
         response /= response.sum() + 1e-16
         response = (1 - p.window_influence) * response + p.window_influence * self.window
         row, col = np.unravel_index(int(np.argmax(response)), response.shape)
@@ -179,3 +177,18 @@ class SiamFCTracker:
         w, h = self.target_size
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
         return TrackResult(tuple(float(v) for v in box), score)
+
+    def _best_scale(self, responses: np.ndarray) -> tuple[int, np.ndarray]:
+        """The scale whose penalised peak is highest, and its map upsampled (bicubic, ×16).
+
+        The reference compares the peaks of the *upsampled* maps; ``pick_scale_on_raw`` compares
+        the raw 17x17 peaks and upsamples one map instead of S (a third of the cost at 3 scales).
+        The two choices were identical on every frame of the bench (README, "post-processing").
+        """
+        size = (self.upscale_size, self.upscale_size)
+        if self.params.pick_scale_on_raw:
+            scale_id = int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
+            return scale_id, cv2.resize(responses[scale_id], size, interpolation=cv2.INTER_CUBIC)
+        up = [cv2.resize(r, size, interpolation=cv2.INTER_CUBIC) for r in responses]
+        scale_id = int(np.argmax([u.max() for u in up] * self.penalties))
+        return scale_id, up[scale_id]

@@ -1,0 +1,19 @@
+"""The ``--backend`` / ``--precision`` options shared by the commands that track."""
+from __future__ import annotations
+
+
+def add_engine_arguments(p) -> None:
+    from ..runtime import BACKENDS, PRECISIONS
+
+    p.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="inference backend; auto = the fastest installed (openvino > onnxruntime > torch) "
+                        "(default: %(default)s)")
+    p.add_argument("--precision", default="auto", choices=PRECISIONS,
+                   help="network precision; auto = bf16 on CPUs with bf16 instructions, else fp32; the "
+                        "correlation is always fp32 (default: %(default)s)")
+    p.add_argument("--exported", metavar="DIR",
+                   help="run this export folder (siamfc export) with --backend onnxruntime or openvino")
+
+
+def engine_kwargs(args) -> dict:
+    return {"backend": args.backend, "precision": args.precision, "exported": args.exported}

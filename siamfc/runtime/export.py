@@ -1,0 +1,160 @@
+"""Export SiamFC for deployment runtimes as two graphs, the way deployment tools want them.
+
+``backbone``: ``image`` uint8 ``(N, H, W, 3)`` (the crops as the tracker makes them; the cast and
+the NHWC->NCHW transpose are inside the graph) -> ``features`` float32 ``(N, 256, (H-79)/8, (W-79)/8)``.
+Batch and image size are dynamic: 127x127 exemplars and 255x255 search crops use the same graph.
+
+``correlation``: ``exemplar_features`` ``(1, 256, 6, 6)`` and ``search_features`` ``(S, 256, 22, 22)``
+-> ``scores`` ``(S, 17, 17)`` = gain * (phi(z) * phi(x)) + bias: the exemplar features are an
+*input* (the convolution's weights), so one graph serves every target.
+
+An export is a folder: ``backbone.onnx``, ``correlation.onnx`` (``--format openvino`` adds the
+OpenVINO IR ``backbone.xml/.bin`` and ``correlation.xml/.bin``) and ``export.json`` (architecture,
+weights hash, head gain/bias, opset, file list).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import SiamFCError, WeightsError
+from ..model.backbone import AlexNetEmbedding
+from ..model.fuse import fold_batchnorm
+from .engine import EXEMPLAR_SIZE, INSTANCE_SIZE
+
+FORMATS = ("onnx", "openvino")
+ARCHITECTURE = "siamfc-alexnet"
+MANIFEST = "export.json"
+GRAPHS = ("backbone", "correlation")
+
+
+class BackboneGraph(nn.Module):
+    """phi on raw crops: uint8 NHWC in, fp32 features out (the preprocessing lives in the graph)."""
+
+    def __init__(self, backbone: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.backbone(image.permute(0, 3, 1, 2).float())
+
+
+class CorrelationGraph(nn.Module):
+    """The head with the exemplar features as an input: ``(1, C, h, w), (S, C, H, W) -> (S, H-h+1, W-w+1)``."""
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.gain = float(head.gain)
+        self.bias = nn.Parameter(head.bias.detach().clone())
+
+    def forward(self, exemplar_features: torch.Tensor, search_features: torch.Tensor) -> torch.Tensor:
+        return (F.conv2d(search_features, exemplar_features) * self.gain + self.bias)[:, 0]
+
+
+def weights_digest(model) -> str:
+    """A short hash of the model's parameters and buffers: names an export (and its cache entry)."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def writable_folder(path) -> Path:
+    """Create ``path`` (a folder) or fail with one line saying why it cannot be written."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise SiamFCError(f"cannot write the export to {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _replace_atomically(write, target: Path) -> None:
+    """``write(tmp_path)`` then rename over ``target``: a crash never leaves half a file."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
+    """Write ``model`` (a SiamFC with the AlexNet embedding) as a deployable folder; see the module doc."""
+    if format not in FORMATS:
+        raise SiamFCError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    if not isinstance(getattr(model, "backbone", None), AlexNetEmbedding):
+        raise SiamFCError("only SiamFC's AlexNet embedding can be exported (got a custom backbone)")
+    try:
+        import onnx  # noqa: F401 - torch's exporter needs it; fail here with one line, not deep inside torch
+    except ImportError:
+        raise SiamFCError("exporting needs the onnx package: pip install 'siamfc[onnx]'") from None
+    if format == "openvino":
+        _import_openvino()
+    out_dir = writable_folder(out_dir)
+    backbone = BackboneGraph(fold_batchnorm(model.backbone).float().cpu())
+    correlation = CorrelationGraph(model.head).cpu()
+    feat = backbone.backbone(torch.zeros(1, 3, INSTANCE_SIZE, INSTANCE_SIZE))
+    examples = {
+        "backbone": ((torch.zeros(1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3, dtype=torch.uint8),), ["image"], ["features"],
+                     {"image": {0: "batch", 1: "height", 2: "width"}, "features": {0: "batch", 2: "fh", 3: "fw"}}),
+        "correlation": ((feat[:, :, :6, :6].contiguous(), feat.expand(3, -1, -1, -1).contiguous()),
+                        ["exemplar_features", "search_features"], ["scores"],
+                        {"search_features": {0: "scales", 2: "sh", 3: "sw"}, "scores": {0: "scales", 1: "rh", 2: "rw"}}),
+    }
+    files = []
+    for name, graph in (("backbone", backbone), ("correlation", correlation)):
+        args, inputs, outputs, dynamic = examples[name]
+        target = out_dir / f"{name}.onnx"
+        _replace_atomically(lambda tmp: torch.onnx.export(
+            graph, args, str(tmp), input_names=inputs, output_names=outputs, opset_version=opset,
+            dynamic_axes=dynamic, dynamo=False), target)
+        files.append(target.name)
+        if format == "openvino":
+            ov = _import_openvino()
+            xml = out_dir / f"{name}.xml"
+            # compress_to_fp16=False: keep the fp32 weights; the runtime picks the precision.
+            ov.save_model(ov.convert_model(str(target)), str(xml), compress_to_fp16=False)
+            files += [xml.name, xml.with_suffix(".bin").name]
+    manifest = {"architecture": ARCHITECTURE, "format": format, "opset": opset, "weights_digest": weights_digest(model),
+                "gain": float(model.head.gain), "bias": model.head.bias.detach().item(), "files": files}
+    _replace_atomically(lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)), out_dir / MANIFEST)
+    return out_dir
+
+
+def _import_openvino():
+    try:
+        import openvino
+    except ImportError:
+        raise SiamFCError("the OpenVINO format needs the openvino package: pip install 'siamfc[openvino]'") from None
+    return openvino
+
+
+def read_manifest(export_dir) -> dict:
+    """The manifest of an export folder, checked to be a SiamFC export."""
+    export_dir = Path(export_dir)
+    path = export_dir / MANIFEST
+    if not export_dir.is_dir():
+        raise WeightsError(f"export folder not found: {export_dir} (make one with `siamfc export`)")
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"{export_dir} is not a siamfc export: it has no {MANIFEST}") from None
+    except (OSError, ValueError) as exc:
+        raise WeightsError(f"cannot read {path}: {exc}") from None
+    if manifest.get("architecture") != ARCHITECTURE:
+        raise WeightsError(f"{export_dir} holds architecture {manifest.get('architecture')!r}, not {ARCHITECTURE!r}")
+    for name in GRAPHS:
+        if not (export_dir / f"{name}.onnx").is_file():
+            raise WeightsError(f"{export_dir} is missing {name}.onnx")
+    return manifest
