@@ -1,0 +1,55 @@
+"""`siamfc export` and `siamfc bench` end to end (bookkeeping and files, never timings)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from siamfc.cli import main
+from siamfc.runtime import cpu_has_bf16
+
+HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("onnx") is not None
+
+
+@pytest.mark.skipif(not HAS_OV, reason="openvino not installed: pip install 'siamfc[openvino]'")
+def test_export_openvino_then_track_with_it(tmp_path, capsys):
+    out = tmp_path / "ov"
+    assert main(["export", "--format", "openvino", "--out", str(out)]) == 0
+    assert {"backbone.onnx", "correlation.onnx", "backbone.xml", "correlation.xml", "export.json"} <= {
+        p.name for p in out.iterdir()}
+    from siamfc.bench import demo_frames
+    from siamfc.tracking import SiamFCTracker
+
+    frames, box = demo_frames(3)
+    tracker = SiamFCTracker(backend="openvino", exported=out, precision="fp32")
+    tracker.init(frames[0], box)
+    assert tracker.update(frames[1]).box[2] > 0
+
+
+def test_export_to_an_unwritable_place_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["export", "--out", str(tmp_path / "file" / "sub")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("siamfc export: error: cannot write the export to") and "\n" not in err
+
+
+def test_bench_prints_and_writes_every_number(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    configs = ["torch fp32"] + (["torch bf16"] if cpu_has_bf16() else [])
+    assert main(["bench", "--frames", "6", "--params", "3s", "--size", "320x180", "--configs", *configs,
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    rows = report["results"]["3s"]["rows"]
+    assert [r["config"] for r in rows] == ["reference (torch fp32 eager, channels-first)", *configs]
+    assert rows[0]["speedup"] == 1.0 and report["size"] == [320, 180]
+    for r in rows:
+        assert r["fps"] > 0 and r["network_ms"] > 0 and 0 < r["peak_fraction"] and r["config"] in printed
+        assert r["step_ms"] >= r["network_ms"]
+    assert set(report["peaks_gflops"]) == {"fp32", "bf16"} and 16.2 < report["results"]["3s"]["step_gflop"] < 16.5
+
+
+def test_bench_rejects_a_bad_size(capsys):
+    assert main(["bench", "--size", "640by360"]) == 2
+    assert "--size must be WIDTHxHEIGHT" in capsys.readouterr().err
