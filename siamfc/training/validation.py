@@ -22,7 +22,8 @@ def success_auc(pred: np.ndarray, gt: np.ndarray, name: str = "") -> float:
 def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
     """Run the tracker from frame ``start`` (its box given) for at most ``max_frames`` frames."""
     end = min(len(seq), start + max_frames)
-    tracker = SiamFCTracker(model=model, device=device)
+    # fp32 eager PyTorch: comparable across runs and machines, and no export of weights that change every epoch.
+    tracker = SiamFCTracker(model=model, device=device, backend="torch", precision="fp32")
     pred = np.empty((end - start, 4))
     pred[0] = seq.boxes[start]
     tracker.init(seq.frame(start), tuple(seq.boxes[start]))
