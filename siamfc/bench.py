@@ -110,11 +110,8 @@ class Timing:
         return 1000.0 / self.step_ms
 
 
-def time_tracker(make_tracker, frames, box, name: str = "", params: str = "3s") -> Timing:
-    """Build a tracker (timed: setup), track ``frames`` from ``box``; per-step breakdown from ``last_timings``."""
-    start = time.perf_counter()
-    tracker = make_tracker()
-    setup = time.perf_counter() - start
+def _track(tracker, frames, box):
+    """One pass: (first-frame seconds, per-step seconds, per-step (crop, network, post) seconds)."""
     start = time.perf_counter()
     tracker.init(frames[0], box)
     tracker.update(frames[1])
@@ -125,14 +122,34 @@ def time_tracker(make_tracker, frames, box, name: str = "", params: str = "3s") 
         tracker.update(frame)
         steps.append(time.perf_counter() - start)
         parts.append(getattr(tracker, "last_timings", (np.nan,) * 3))
-    crop, net, post = (1000 * np.median(parts, axis=0)).tolist()
-    engine = getattr(getattr(tracker, "engine", None), "describe", lambda: "-")()
-    return Timing(name, params, engine, setup, 1000 * first, crop, net, post, 1000 * float(np.mean(steps)))
+    return first, steps, parts
 
 
-def run_bench(configs: dict, frames, box, params: str = "3s") -> list[Timing]:
-    """Time each ``name -> tracker factory`` on the same frames; the first is the reference."""
-    return [time_tracker(factory, frames, box, name, params) for name, factory in configs.items()]
+def run_bench(configs: dict, frames, box, params: str = "3s", rounds: int = 3) -> list[Timing]:
+    """Time each ``name -> tracker factory`` on the same frames; the first is the reference.
+
+    Every tracker is built first (timed: setup), then the configurations take turns, ``rounds``
+    passes each, so that a slow spell of a noisy machine hits them all alike. A configuration's
+    step time is the median over rounds of its mean step; the first-frame latency is that of its
+    very first pass (right after setup, as a user meets it).
+    """
+    trackers, setup = {}, {}
+    for name, factory in configs.items():
+        start = time.perf_counter()
+        trackers[name] = factory()
+        setup[name] = time.perf_counter() - start
+    passes = {name: [] for name in configs}
+    for _ in range(rounds):
+        for name, tracker in trackers.items():
+            passes[name].append(_track(tracker, frames, box))
+    timings = []
+    for name, runs in passes.items():
+        parts = [p for _, _, run_parts in runs for p in run_parts]
+        crop, net, post = (1000 * np.median(parts, axis=0)).tolist()
+        step = 1000 * float(np.median([np.mean(steps) for _, steps, _ in runs]))
+        engine = getattr(getattr(trackers[name], "engine", None), "describe", lambda: "-")()
+        timings.append(Timing(name, params, engine, setup[name], 1000 * runs[0][0], crop, net, post, step))
+    return timings
 
 
 def rows_for(timings: list[Timing], flops: float, peaks: dict) -> list[dict]:

@@ -31,10 +31,10 @@ def test_every_configuration_tracks_the_same_frames_and_speedups_are_relative_to
         made.append(CountingTracker())
         return made[-1]
 
-    timings = run_bench({"ref": factory, "fast": factory}, frames, box)
-    assert [t.name for t in timings] == ["ref", "fast"]
+    timings = run_bench({"ref": factory, "fast": factory}, frames, box, rounds=2)
+    assert [t.name for t in timings] == ["ref", "fast"] and len(made) == 2  # built once, tracked in 2 rounds
     for t in made:
-        assert len(t.frames) == 12 and all(a is b for a, b in zip(t.frames, frames))
+        assert len(t.frames) == 24 and all(a is b for a, b in zip(t.frames, frames + frames))
     assert timings[0].crop_ms == pytest.approx(1.0) and timings[0].network_ms == pytest.approx(2.0)
     rows = rows_for(timings, flops=2e9, peaks={"fp32": 100.0, "bf16": 200.0})
     assert rows[0]["speedup"] == 1.0 and rows[1]["speedup"] == pytest.approx(timings[0].step_ms / timings[1].step_ms)

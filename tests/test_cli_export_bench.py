@@ -37,7 +37,7 @@ def test_export_to_an_unwritable_place_is_one_line(tmp_path, capsys):
 def test_bench_prints_and_writes_every_number(tmp_path, capsys):
     out = tmp_path / "bench.json"
     configs = ["torch fp32"] + (["torch bf16"] if cpu_has_bf16() else [])
-    assert main(["bench", "--frames", "6", "--params", "3s", "--size", "320x180", "--configs", *configs,
+    assert main(["bench", "--frames", "6", "--rounds", "1", "--params", "3s", "--size", "320x180", "--configs", *configs,
                  "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     report = json.loads(out.read_text())

@@ -41,7 +41,9 @@ def parse_size(text: str) -> tuple[int, int]:
 def add_arguments(p) -> None:
     p.add_argument("--size", default="640x360", help="frame size WxH (default: %(default)s)")
     p.add_argument("--params", nargs="+", default=["3s", "5s"], choices=["3s", "5s"], help="parameter sets (default: both)")
-    p.add_argument("--frames", type=int, default=60, help="frames tracked per configuration (default: %(default)s)")
+    p.add_argument("--frames", type=int, default=40, help="frames tracked per pass (default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="passes per configuration, taken in turns; the median counts (default: %(default)s)")
     p.add_argument("--configs", nargs="+", choices=list(CONFIGS), metavar="CONFIG",
                    help=f"configurations to time (default: every one this machine can run): {', '.join(CONFIGS)}")
     p.add_argument("--weights", help="weights file; default: the shipped weights")
@@ -73,8 +75,8 @@ def run(args) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.frames < 5:
-        raise ConfigError("--frames must be at least 5")
+    if args.frames < 5 or args.rounds < 1:
+        raise ConfigError("--frames must be at least 5 and --rounds at least 1")
     size = parse_size(args.size)
     model = load_weights(args.weights)
 
@@ -92,11 +94,13 @@ def run(args) -> int:
     frames, box = demo_frames(args.frames, size)
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
     print(f"machine: {machine_line()}")
-    print(f"frames: {len(frames)} of {size[0]}x{size[1]} (bundled Crossing, resized); matmul peak measured here: "
+    print(f"frames: {len(frames)} of {size[0]}x{size[1]} (bundled Crossing, resized), {args.rounds} rounds; "
+          "matmul peak measured here: "
           f"fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
     if skipped:
         print(f"not available here (package, compiler or bf16 CPU missing): {', '.join(skipped)}")
-    report = {"machine": machine_line(), "size": list(size), "frames": len(frames), "peaks_gflops": peaks,
+    report = {"machine": machine_line(), "size": list(size), "frames": len(frames), "rounds": args.rounds,
+              "peaks_gflops": peaks,
               "skipped": skipped, "results": {}}
     for params in args.params:
         variants = {"reference (torch fp32 eager, channels-first)": lambda: SiamFCTracker(
@@ -111,7 +115,7 @@ def run(args) -> int:
             variants["opencv kcf"] = lambda: OpenCVTracker("kcf")
         num_scales = get_params(params).num_scales
         flops = step_flops(model, num_scales)
-        rows = rows_for(run_bench(variants, frames, box, params), flops, peaks)
+        rows = rows_for(run_bench(variants, frames, box, params, rounds=args.rounds), flops, peaks)
         report["results"][params] = {"step_gflop": flops / 1e9, "rows": rows}
         print(f"\nSiamFC-{params}: {num_scales} scales, {flops / 1e9:.1f} GFLOP per step "
               f"(ceiling at the bf16 peak: {peaks['bf16'] / (flops / 1e9):.0f} fps)")
