@@ -50,6 +50,7 @@ def add_arguments(p) -> None:
     p.add_argument("--threads", type=int, default=None, help="threads for every backend (default: all cores)")
     p.add_argument("--peers", action="store_true", help="also time OpenCV CSRT and KCF")
     p.add_argument("--video", metavar="PATH", help="also measure end-to-end fps on this video file (decoding included)")
+    p.add_argument("--box", metavar="X,Y,W,H", help="first box for --video (default: a centred box a quarter of the frame)")
     p.add_argument("--memory", action="store_true", help="also measure a tracker's resident memory (fresh process)")
     p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
 
@@ -127,7 +128,10 @@ def run(args) -> int:
                                       f"(process {m['rss_after_mb']:.0f} MiB, peak {m['peak_rss_mb']:.0f} MiB)")
             print(f"memory, {name}: {line}")
     if args.video:
-        report["video"] = video_throughput(args.video, lambda: SiamFCTracker(model=model, threads=args.threads))
+        from ..track_video import parse_box
+
+        video_box = parse_box(args.box) if args.box else None
+        report["video"] = video_throughput(args.video, lambda: SiamFCTracker(model=model, threads=args.threads), video_box)
         v = report["video"]
         print(f"video {args.video}: {v['inline']['fps']:.1f} fps decoding inline, {v['prefetch']['fps']:.1f} fps "
               f"decoding in a background thread (tracker alone: {v['prefetch']['tracker_fps']:.1f} fps)")
