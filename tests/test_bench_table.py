@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from siamfc.bench import Timing, demo_frames, format_table, rows_for, run_bench, step_flops
+from siamfc.bench import (
+    Timing,
+    demo_frames,
+    format_table,
+    rows_for,
+    run_bench,
+    step_flops,
+)
 from siamfc.model import SiamFC
 from siamfc.tracking.tracker import TrackResult
 

@@ -18,7 +18,14 @@ from siamfc.errors import BackendUnavailable, ConfigError, SiamFCError, WeightsE
 from siamfc.model import SiamFC
 from siamfc.model.fuse import fold_batchnorm
 from siamfc.model.weights import load_weights
-from siamfc.runtime import OnnxRuntimeEngine, OpenVINOEngine, TorchEngine, create_engine, export, select
+from siamfc.runtime import (
+    OnnxRuntimeEngine,
+    OpenVINOEngine,
+    TorchEngine,
+    create_engine,
+    export,
+    select,
+)
 from siamfc.tracking import SiamFCTracker, crop_and_resize
 
 HAS_ONNX = importlib.util.find_spec("onnx") is not None

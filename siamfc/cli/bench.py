@@ -67,8 +67,17 @@ def run(args) -> int:
 
     import torch
 
-    from ..bench import (demo_frames, format_table, machine_line, matmul_peak, measure_memory, rows_for, run_bench,
-                         step_flops, video_throughput)
+    from ..bench import (
+        demo_frames,
+        format_table,
+        machine_line,
+        matmul_peak,
+        measure_memory,
+        rows_for,
+        run_bench,
+        step_flops,
+        video_throughput,
+    )
     from ..errors import ConfigError
     from ..model.weights import load_weights
     from ..runtime import TorchEngine, cpu_has_bf16
@@ -104,11 +113,11 @@ def run(args) -> int:
               "peaks_gflops": peaks,
               "skipped": skipped, "results": {}}
     for params in args.params:
-        variants = {"reference (torch fp32 eager, channels-first)": lambda: SiamFCTracker(
-            engine=TorchEngine(model, "fp32", channels_last=False, fuse=False), params=params, pick_scale_on_raw=False)}
+        variants = {"reference (torch fp32 eager, channels-first)": lambda ps=params: SiamFCTracker(
+            engine=TorchEngine(model, "fp32", channels_last=False, fuse=False), params=ps, pick_scale_on_raw=False)}
         for name, (backend, precision) in configs.items():
-            variants[name] = (lambda b=backend, p=precision: SiamFCTracker(
-                model=model, params=params, backend=b, precision=p, threads=args.threads))
+            variants[name] = (lambda b=backend, p=precision, ps=params: SiamFCTracker(
+                model=model, params=ps, backend=b, precision=p, threads=args.threads))
         if args.peers:
             from ..evaluation.trackers import OpenCVTracker
 

@@ -7,15 +7,34 @@
 Backends: ``torch`` (eager), ``torch-compile`` (Inductor), ``onnxruntime`` and ``openvino`` (both
 run an export: :func:`export`, ``siamfc export``).
 """
+from ..errors import BackendUnavailable
 from .engine import Engine
 from .export import export, read_manifest
-from ..errors import BackendUnavailable
 from .onnx_engines import OnnxRuntimeEngine, OpenVINOEngine
-from .select import AUTO_ORDER, BACKENDS, PRECISIONS, build_engine, cpu_has_bf16, create_engine, resolve_precision
+from .select import (
+    AUTO_ORDER,
+    BACKENDS,
+    PRECISIONS,
+    build_engine,
+    cpu_has_bf16,
+    create_engine,
+    resolve_precision,
+)
 from .torch_engine import TorchEngine
 
 __all__ = [
-    "Engine", "TorchEngine", "OnnxRuntimeEngine", "OpenVINOEngine", "BackendUnavailable",
-    "export", "read_manifest", "create_engine", "build_engine", "resolve_precision", "cpu_has_bf16",
-    "BACKENDS", "PRECISIONS", "AUTO_ORDER",
+    "AUTO_ORDER",
+    "BACKENDS",
+    "PRECISIONS",
+    "BackendUnavailable",
+    "Engine",
+    "OnnxRuntimeEngine",
+    "OpenVINOEngine",
+    "TorchEngine",
+    "build_engine",
+    "cpu_has_bf16",
+    "create_engine",
+    "export",
+    "read_manifest",
+    "resolve_precision",
 ]

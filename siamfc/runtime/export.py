@@ -116,15 +116,15 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
     for name, graph in (("backbone", backbone), ("correlation", correlation)):
         args, inputs, outputs, dynamic = examples[name]
         target = out_dir / f"{name}.onnx"
-        _replace_atomically(lambda tmp: torch.onnx.export(
-            graph, args, str(tmp), input_names=inputs, output_names=outputs, opset_version=opset,
-            dynamic_axes=dynamic, dynamo=False), target)
+        _replace_atomically(lambda tmp, g=graph, a=args, i=inputs, o=outputs, d=dynamic: torch.onnx.export(
+            g, a, str(tmp), input_names=i, output_names=o, opset_version=opset, dynamic_axes=d, dynamo=False), target)
         files.append(target.name)
         if format == "openvino":
             ov = _import_openvino()
             xml = out_dir / f"{name}.xml"
-            # compress_to_fp16=False: keep the fp32 weights; the runtime picks the precision.
-            ov.save_model(ov.convert_model(str(target)), str(xml), compress_to_fp16=False)
+            # Read by the runtime's own ONNX frontend (not ov.convert_model, whose tooling reports
+            # telemetry); compress_to_fp16=False keeps the fp32 weights, the runtime picks the precision.
+            ov.save_model(ov.Core().read_model(str(target)), str(xml), compress_to_fp16=False)
             files += [xml.name, xml.with_suffix(".bin").name]
     manifest = {"architecture": ARCHITECTURE, "format": format, "opset": opset, "weights_digest": weights_digest(model),
                 "gain": float(model.head.gain), "bias": model.head.bias.detach().item(), "files": files}

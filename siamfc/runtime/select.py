@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -92,7 +93,18 @@ def exported_model(model, fmt: str = "onnx") -> Path:
         read_manifest(folder)
         return folder
     except SiamFCError:
-        return export(model, folder, format=fmt)
+        pass
+    # Export into a private folder, then rename it into place (atomic): processes that export the
+    # same weights at once (e.g. `siamfc eval --workers 2`) never read each other's half-written files.
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    export(model, tmp, format=fmt)
+    try:
+        os.rename(tmp, folder)
+    except OSError:  # another process got there first: use its (identical) export
+        shutil.rmtree(tmp, ignore_errors=True)
+        read_manifest(folder)
+    return folder
 
 
 def build_engine(backend: str, model, precision: str, *, device="cpu", threads=None, exported=None) -> Engine:
