@@ -105,6 +105,14 @@ class Batch:
     positive: torch.Tensor  # (B,) bool
 
 
+def worker_context() -> str | None:
+    """How DataLoader workers start: forked (the default: no copy of the crops), unless OpenVINO
+    has been loaded in this process -- its runtime threads are not fork-safe (forking after an
+    OpenVINO tracker had run crashed the parent with a segfault in our tests); then ``forkserver``,
+    which forks the workers from a clean process and sends them the dataset."""
+    return "forkserver" if "openvino" in sys.modules and sys.platform.startswith("linux") else None
+
+
 class PairDataset(torch.utils.data.Dataset):
     """Pair ``g`` of a :class:`PairMaker` as uint8 tensors (DataLoader workers make them in parallel)."""
 
@@ -242,7 +250,8 @@ class Trainer:
     def loader(self, epoch: int):
         """Batches of this process for ``epoch`` (uint8 tensors; see :func:`to_batch`)."""
         return torch.utils.data.DataLoader(PairDataset(self.maker), batch_sampler=rank_batches(epoch, self.cfg, self.info),
-                                           num_workers=self.cfg.workers, persistent_workers=False)
+                                           num_workers=self.cfg.workers, persistent_workers=False,
+                                           multiprocessing_context=worker_context() if self.cfg.workers else None)
 
     def train_epoch(self, epoch: int) -> dict:
         cfg = self.cfg
