@@ -35,6 +35,20 @@ def _check_features(path: Path, features: np.ndarray) -> None:
         )
 
 
+def _probe(engine: Engine, export_dir: Path) -> None:
+    """Run a blank exemplar through the loaded backbone: it must give SiamFC's features.
+
+    A runtime failure here (a graph the runtime cannot compile on this CPU) becomes
+    :class:`BackendUnavailable` with its first line, so ``auto`` can fall back.
+    """
+    try:
+        features = engine.embed(np.zeros((1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3), np.uint8))
+    except Exception as exc:  # noqa: BLE001 - whatever the runtime raises, say it in one line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BackendUnavailable(f"{engine.backend} cannot run {export_dir / 'backbone.onnx'} here: {first}") from None
+    _check_features(export_dir / "backbone.onnx", features)
+
+
 BACKBONE_INPUTS = [("image", "uint8")]
 CORRELATION_INPUTS = [("exemplar_features", "float32"), ("search_features", "float32")]
 
@@ -69,7 +83,7 @@ class OnnxRuntimeEngine(Engine):
             types = [(i.name, i.type.removeprefix("tensor(").rstrip(")").replace("float", "float32")) for i in session.get_inputs()]
             _check_signature(path, types, expected)
             self.sessions[name] = session
-        _check_features(export_dir / "backbone.onnx", self.embed(np.zeros((1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3), np.uint8)))
+        _probe(self, export_dir)
 
     def embed(self, exemplar: np.ndarray) -> np.ndarray:
         return self.sessions["backbone"].run(None, {"image": check_crops(exemplar)})[0]
@@ -118,7 +132,7 @@ class OpenVINOEngine(Engine):
         if threads:
             self.config["INFERENCE_NUM_THREADS"] = int(threads)
         self.export_dir = export_dir
-        _check_features(export_dir / "backbone.onnx", self.embed(np.zeros((1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3), np.uint8)))
+        _probe(self, export_dir)
 
     def _run(self, name: str, *inputs: np.ndarray) -> np.ndarray:
         """Run graph ``name``, compiled for these input shapes (static shapes are OpenVINO's fast path)."""

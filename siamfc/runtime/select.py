@@ -145,8 +145,6 @@ def _check_installed(backend: str) -> None:
 
 
 def _check_compiler() -> None:
-    import shutil
-
     if not any(shutil.which(cc) for cc in ("g++", "c++", "clang++", "cl")):
         raise BackendUnavailable("backend torch-compile needs a C++ compiler (g++ or clang++) on the PATH")
 
@@ -189,10 +187,10 @@ def _auto(model, precision, device, threads, exported) -> Engine:
     for backend in candidates:
         try:
             engine = build_engine(backend, model, precision, device=device, threads=threads, exported=exported)
-        except SiamFCError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of a candidate means: try the next one
             if backend == candidates[-1]:
                 raise
-            skipped.append(f"{backend}: {exc}")
+            skipped.append(f"{backend}: {exc if isinstance(exc, SiamFCError) else f'{type(exc).__name__}: {exc}'}")
             continue
         if skipped:
             _say_once(f"backend auto: using {engine.describe()} (skipped {'; '.join(skipped)})")
