@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -220,31 +221,45 @@ def memory_probe(backend: str, precision: str, params: str, size: tuple[int, int
 
     video, box = demo_frames(frames, size)
     before = rss_mb()
+    start = time.perf_counter()
     tracker = SiamFCTracker(backend=backend, precision=precision, params=params)
+    setup = time.perf_counter() - start
     tracker.init(video[0], box)
     for frame in video[1:]:
         tracker.update(frame)
     after = rss_mb()
     peak = rss_mb("VmHWM")
     return {"engine": tracker.engine.describe(), "rss_before_mb": before, "rss_after_mb": after,
-            "tracker_mb": after - before, "peak_rss_mb": peak}
+            "tracker_mb": after - before, "peak_rss_mb": peak, "setup_s": setup}
 
 
-def measure_memory(backend: str, precision: str, params: str = "3s", size=(640, 360)) -> dict:
-    """:func:`memory_probe` in a fresh Python process, so nothing else this process holds is counted."""
-    code = ("import json, torch, siamfc.bench as b; "
-            f"print(json.dumps(b.memory_probe({backend!r}, {precision!r}, {params!r}, {tuple(size)!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+def measure_memory(backend: str, precision: str, params: str = "3s", size=(640, 360), cold: bool = False) -> dict:
+    """:func:`memory_probe` in a fresh Python process, so nothing else this process holds is counted.
+
+    ``cold``: with an empty export cache, so ``setup_s`` includes exporting and compiling (what a
+    first run on a new machine costs). Also reports the seconds ``import siamfc`` took there.
+    """
+    code = ("import json, time; t = time.perf_counter(); import siamfc.bench as b; t = time.perf_counter() - t; "
+            f"r = b.memory_probe({backend!r}, {precision!r}, {params!r}, {tuple(size)!r}); r['import_s'] = t; "
+            "print(json.dumps(r))")
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="siamfc-cold-cache-") as empty:
+        if cold:
+            env["SIAMFC_CACHE"] = empty
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def video_throughput(path, make_tracker, box=None, limit: int | None = None) -> dict:
-    """End-to-end fps on a video file, decoding included: a plain loop vs. decoding in a background thread."""
+    """End-to-end fps on a video file, decoding included: a plain loop vs. decoding in a background thread
+    (and, for scale, how fast the file decodes alone)."""
     from .video import Prefetch, open_video
 
-    out = {}
+    start = time.perf_counter()
+    decoded = sum(1 for i, _ in zip(range(limit or 10**9), open_video(path)))
+    out = {"decode_only": {"frames": decoded, "fps": decoded / (time.perf_counter() - start)}}
     for mode in ("inline", "prefetch"):
         source = open_video(path)
         tracker = make_tracker()

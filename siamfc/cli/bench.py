@@ -51,7 +51,8 @@ def add_arguments(p) -> None:
     p.add_argument("--peers", action="store_true", help="also time OpenCV CSRT and KCF")
     p.add_argument("--video", metavar="PATH", help="also measure end-to-end fps on this video file (decoding included)")
     p.add_argument("--box", metavar="X,Y,W,H", help="first box for --video (default: a centred box a quarter of the frame)")
-    p.add_argument("--memory", action="store_true", help="also measure a tracker's resident memory (fresh process)")
+    p.add_argument("--memory", action="store_true",
+                   help="also measure a tracker's resident memory and build time in fresh processes (warm and empty cache)")
     p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
 
 
@@ -132,10 +133,12 @@ def run(args) -> int:
         print(format_table(rows))
     if args.memory:
         report["memory"] = {name: measure_memory(*CONFIGS[name], size=size) for name in ("auto", "torch fp32")}
+        report["memory"]["auto, empty cache"] = measure_memory(*CONFIGS["auto"], size=size, cold=True)
         for name, m in report["memory"].items():
             line = m.get("error") or (f"{m['engine']}: tracker {m['tracker_mb']:.0f} MiB resident "
-                                      f"(process {m['rss_after_mb']:.0f} MiB, peak {m['peak_rss_mb']:.0f} MiB)")
-            print(f"memory, {name}: {line}")
+                                      f"(process {m['rss_after_mb']:.0f} MiB, peak {m['peak_rss_mb']:.0f} MiB); "
+                                      f"built in {m['setup_s']:.2f} s after a {m['import_s']:.2f} s import")
+            print(f"fresh process, {name}: {line}")
     if args.video:
         from ..track_video import parse_box
 
@@ -143,7 +146,8 @@ def run(args) -> int:
         report["video"] = video_throughput(args.video, lambda: SiamFCTracker(model=model, threads=args.threads), video_box)
         v = report["video"]
         print(f"video {args.video}: {v['inline']['fps']:.1f} fps decoding inline, {v['prefetch']['fps']:.1f} fps "
-              f"decoding in a background thread (tracker alone: {v['prefetch']['tracker_fps']:.1f} fps)")
+              f"decoding in a background thread (tracker alone: {v['prefetch']['tracker_fps']:.1f} fps; "
+              f"decoding alone: {v['decode_only']['fps']:.0f} fps)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
