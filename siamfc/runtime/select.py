@@ -149,20 +149,21 @@ def _check_compiler() -> None:
         raise BackendUnavailable("backend torch-compile needs a C++ compiler (g++ or clang++) on the PATH")
 
 
-def create_engine(model=None, backend: str = "auto", precision: str = "auto", *, device="cpu",
+def create_engine(model=None, backend: str = "auto", precision: str = "auto", *, weights=None, device="cpu",
                   threads: int | None = None, exported=None, warm_up_scales: int | None = 3) -> Engine:
     """The engine for ``backend`` / ``precision`` (see the module doc), warmed up for ``warm_up_scales``.
 
     Args:
-        model: a SiamFC (default: the shipped weights).
+        model: a SiamFC; default: the weights at ``weights`` (default: the shipped ones), unless
+            an explicit onnxruntime / openvino backend runs ``exported`` without them.
         exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
     """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if model is None and (exported is None or backend in ("auto", "torch", "torch-compile")):
+    if model is None and (exported is None or backend not in EXPORTING):
         from ..model.weights import load_weights
 
-        model = load_weights()
+        model = load_weights(weights)
     alexnet = model is None or _is_alexnet(model)
     precision = resolve_precision(precision, alexnet, device, backend)
     if backend != "auto":

@@ -85,12 +85,8 @@ class SiamFCTracker:
         if engine is None:
             from ..runtime import create_engine
 
-            if model is None and (exported is None or backend in ("auto", "torch", "torch-compile")):
-                from ..model.weights import load_weights
-
-                model = load_weights(weights)
-            engine = create_engine(model, backend, precision, device=device, threads=threads, exported=exported,
-                                   warm_up_scales=p.num_scales)
+            engine = create_engine(model, backend, precision, weights=weights, device=device, threads=threads,
+                                   exported=exported, warm_up_scales=p.num_scales)
         self.engine = engine
         self.rgb = rgb
         self.stride = engine.stride
