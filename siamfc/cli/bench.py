@@ -56,15 +56,8 @@ def add_arguments(p) -> None:
     p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
 
 
-def available(names, backend_ok) -> dict:
-    """The configurations this machine can run (bf16 needs bf16 instructions; packages installed)."""
-    return {n: CONFIGS[n] for n in names if backend_ok(*CONFIGS[n])}
-
-
 def run(args) -> int:
-    import importlib.util
     import json
-    import shutil
 
     import torch
 
@@ -81,7 +74,8 @@ def run(args) -> int:
     )
     from ..errors import ConfigError
     from ..model.weights import load_weights
-    from ..runtime import TorchEngine, cpu_has_bf16
+    from ..runtime import TorchEngine
+    from ..runtime.select import unavailable
     from ..tracking import SiamFCTracker, get_params
 
     if args.threads:
@@ -91,25 +85,19 @@ def run(args) -> int:
     size = parse_size(args.size)
     model = load_weights(args.weights)
 
-    def backend_ok(backend, precision) -> bool:
-        if precision == "bf16" and not cpu_has_bf16():
-            return False
-        package = {"onnxruntime": "onnxruntime", "openvino": "openvino"}.get(backend)
-        if package and importlib.util.find_spec(package) is None:
-            return False
-        return backend != "torch-compile" or bool(shutil.which("g++") or shutil.which("clang++"))
-
     names = args.configs or list(CONFIGS)
-    configs = available(names, backend_ok)
-    skipped = sorted(set(names) - set(configs))
+    # "auto" always runs (it falls back); the others need their package, compiler or bf16 CPU.
+    reasons = {n: unavailable(*CONFIGS[n]) for n in names if n != "auto"}
+    configs = {n: CONFIGS[n] for n in names if not reasons.get(n)}
+    skipped = sorted(n for n, why in reasons.items() if why)
     frames, box = demo_frames(args.frames, size)
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
     print(f"machine: {machine_line()}")
     print(f"frames: {len(frames)} of {size[0]}x{size[1]} (bundled Crossing, resized), {args.rounds} rounds; "
           "matmul peak measured here: "
           f"fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
-    if skipped:
-        print(f"not available here (package, compiler or bf16 CPU missing): {', '.join(skipped)}")
+    for name in skipped:
+        print(f"skipped {name}: {reasons[name]}")
     report = {"machine": machine_line(), "size": list(size), "frames": len(frames), "rounds": args.rounds,
               "peaks_gflops": peaks,
               "skipped": skipped, "results": {}}

@@ -134,6 +134,23 @@ def build_engine(backend: str, model, precision: str, *, device="cpu", threads=N
     return OpenVINOEngine(exported, precision, threads, cache_dir=cache_dir() / "openvino")
 
 
+def unavailable(backend: str, precision: str = "fp32") -> str | None:
+    """Why ``backend`` cannot run ``precision`` on this machine (None if it can): the checks the
+    engines themselves make, without building one."""
+    try:
+        if precision == "bf16":
+            resolve_precision("bf16")
+            if backend in FP32_ONLY:
+                raise ConfigError(f"the {backend} backend runs fp32 only")
+        if backend in EXPORTING:
+            _check_installed(backend)
+        elif backend == "torch-compile":
+            _check_compiler()
+    except SiamFCError as exc:
+        return str(exc)
+    return None
+
+
 def _check_installed(backend: str) -> None:
     import importlib.util
 
