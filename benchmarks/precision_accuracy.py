@@ -15,7 +15,6 @@ import json
 import time
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from siamfc.data.registry import open_dataset
@@ -43,7 +42,6 @@ def main() -> None:
                     help="BACKEND:PRECISION[:raw], the first is the reference")
     ap.add_argument("--out", default="docs/results/precision_accuracy.json")
     args = ap.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
     seqs = open_dataset("bench", args.root)
     table = {"configs": args.configs, "sequences": {}, "mean_auc": {}, "seconds": {}}
     for i, config in enumerate(args.configs):
