@@ -40,7 +40,7 @@ class DemoResult:
 
 
 def run_demo(out_dir, weights=None, params: str = "3s", progress: bool = True, backend: str = "auto",
-             precision: str = "auto", exported=None) -> DemoResult:
+             precision: str = "auto", exported=None, debug: bool = False) -> DemoResult:
     """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result."""
     from .tracking import SiamFCTracker
 
@@ -54,6 +54,7 @@ def run_demo(out_dir, weights=None, params: str = "3s", progress: bool = True, b
     out_dir = Path(out_dir)
     run = track_video(tracker, iter(seq), seq.boxes[0], total=len(seq), fps=DEMO_FPS,
                       video_out=out_dir / f"demo_{DEMO_NAME.lower()}.mp4",
-                      boxes_out=out_dir / f"demo_{DEMO_NAME.lower()}_boxes.txt", progress=progress, desc=DEMO_NAME)
+                      boxes_out=out_dir / f"demo_{DEMO_NAME.lower()}_boxes.txt", progress=progress, desc=DEMO_NAME,
+                      debug=debug)
     score = score_sequence(run.boxes, seq.boxes, name=DEMO_NAME, rule="otb", fps=run.tracker_fps)
     return DemoResult(run, score, tracker.engine.describe())
