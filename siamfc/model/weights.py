@@ -18,6 +18,14 @@ ARCHITECTURE = "siamfc-alexnet"
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: The weights trained by this project and shipped with the package.
 DEFAULT_WEIGHTS = _ASSETS / "weights" / "siamfc_alexnet.safetensors"
+#: Every weights file the package ships, by name; the default first. Menus (``siamfc serve``) list
+#: what :func:`shipped_weights` returns, so a file added here shows up there.
+SHIPPED_WEIGHTS = {"default": DEFAULT_WEIGHTS}
+
+
+def shipped_weights() -> dict[str, Path]:
+    """The shipped weights that are present in this installation, by name (default first)."""
+    return {name: path for name, path in SHIPPED_WEIGHTS.items() if path.is_file()}
 
 
 def card_path(weights_path) -> Path:
