@@ -140,6 +140,8 @@ async function track() {
   if (!state.clip) return say("first upload a clip or pick the bundled one", true);
   if (!state.box) return say("first drag a box around the target on the frame", true);
   state.scores = [];
+  state.result = null;
+  state.total = 0;
   $("result").hidden = true;
   $("progress").value = 0;
   $("live").removeAttribute("src");
@@ -184,6 +186,7 @@ function handle(event) {
     $("progress").value = total ? event.frame + 1 : 0;
     if (event.preview) $("live").src = event.preview;
     state.scores[event.frame] = event.score;
+    state.total = total;
     drawScores();
     say(`frame ${event.frame + 1}${total ? " of " + total : ""}` +
         (event.score === null ? "" : `, score ${event.score.toFixed(2)}`));
@@ -232,7 +235,9 @@ function drawScores(current) {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const values = scores.filter((v) => v !== null && v !== undefined);
   if (!values.length) return;
-  const lo = Math.min(0, ...values), hi = Math.max(...values, 1e-6), n = Math.max(scores.length - 1, 1);
+  // While tracking, the x axis spans the whole clip (when its length is known).
+  const n = Math.max((state.result ? scores.length : state.total || scores.length) - 1, 1);
+  const lo = Math.min(0, ...values), hi = Math.max(...values, 1e-6);
   const x = (i) => 30 + i * (canvas.width - 40) / n;
   const y = (v) => canvas.height - 15 - (v - lo) / (hi - lo) * (canvas.height - 30);
   ctx.fillStyle = "#555";
