@@ -10,6 +10,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
@@ -193,3 +194,40 @@ def one_job_at_a_time(base, app, clip):
     assert not app.state.runner.busy and job.state == "cancelled"
     assert job.tracker() is None  # the tracker (and its engine) are gone
     assert not job.folder.exists()  # and so is the half-written video
+
+
+def test_siamfc_serve_command_starts_and_stops(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "siamfc", "serve", "--port", "0", "--max-upload-mb", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        found = re.search(r"open (http://\S+/) in a browser", line)
+        assert found, line
+        status, body = request(found.group(1) + "api/options")
+        assert status == 200 and json.loads(body)["max_upload_bytes"] == 5 * 2**20
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_serve_on_a_port_in_use_is_one_line(capsys):
+    import socket
+
+    from siamfc.cli import main
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        assert main(["serve", "--port", str(taken.getsockname()[1])]) == 2
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot listen on 127.0.0.1" in err[0] and "--port" in err[0]

@@ -225,3 +225,13 @@ def test_cuda_device_without_cuda(frame_folder, random_weights, capsys):
     assert main(["track", str(frame_folder), "--box", "1,2,3,4", "--weights", str(random_weights),
                  "--device", "cuda"]) == 2
     assert "no CUDA device is available" in error_line(capsys)
+
+
+def test_serve_without_the_app_extra_says_how_to_install_it(capsys, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real_find_spec(name, *a))
+    assert main(["serve"]) == 2
+    line = error_line(capsys)
+    assert "needs the app extra (starlette not installed)" in line and "pip install 'siamfc[app]'" in line

@@ -41,6 +41,7 @@ def run(args) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
+        sock.listen(64)  # connections wait from now on, so the address printed below works at once
     except OSError as exc:
         sock.close()
         raise SiamFCError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
