@@ -104,3 +104,54 @@ def test_upload_draw_track_download_in_a_browser(browser, tmp_path):
         assert page.text_content("#frame-box").startswith("frame ")
         assert elsewhere == [], f"the page reached other hosts: {elsewhere}"
         page.close()
+
+
+def test_bad_input_busy_server_and_a_closed_page_in_a_browser(browser, tmp_path):
+    app = create_app(engine=ENGINE, folder=tmp_path / "serve")
+    runner = app.state.runner
+    with live_server(app) as base:
+        first, second = browser.new_page(), browser.new_page()
+        for page in (first, second):
+            page.set_default_timeout(30_000)
+            page.goto(base + "/")
+            page.wait_for_function("document.getElementById('weights').options.length > 0")
+
+        # Not a video: the page says so.
+        not_video = tmp_path / "notes.txt"
+        not_video.write_text("hello")
+        second.set_input_files("#file", str(not_video))
+        second.wait_for_function("document.getElementById('status').className === 'error'")
+        assert "'notes.txt' is not a video" in second.text_content("#status")
+
+        # A click without a drag: a zero-size box, refused in the page.
+        second.click("#use-demo")
+        second.wait_for_function("document.getElementById('box').value === '204,150,17,50'")  # its ground truth
+        canvas = second.locator("#canvas").bounding_box()
+        second.mouse.click(canvas["x"] + 50, canvas["y"] + 50)
+        assert "zero size" in second.text_content("#status")
+
+        # The first page tracks the bundled sequence (120 frames); the second is told to wait.
+        first.click("#use-demo")
+        first.wait_for_function("document.getElementById('box').value.length > 0")
+        first.click("#run")
+        first.wait_for_function("document.getElementById('status').textContent.startsWith('frame ')")
+        job = runner.last
+        second.fill("#box", "204,150,17,50")
+        second.dispatch_event("#box", "change")
+        second.click("#run")
+        second.wait_for_function("document.getElementById('status').className === 'error'")
+        assert "one job at a time" in second.text_content("#status")
+
+        # Closing the first page mid-run stops its job and frees it; the second page can then track.
+        first.close()
+        second.wait_for_function("!document.getElementById('run').disabled")
+        for _ in range(600):
+            if not runner.busy:
+                break
+            second.wait_for_timeout(50)
+        assert job.state == "cancelled" and job.tracker() is None
+        second.click("#run")
+        second.wait_for_function("document.getElementById('status').textContent.startsWith('frame ')")
+        second.click("#stop")
+        second.wait_for_function("document.getElementById('status').textContent === 'stopped'")
+        second.close()
