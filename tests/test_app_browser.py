@@ -55,7 +55,7 @@ def browser():
 
 
 def test_upload_draw_track_download_in_a_browser(browser, tmp_path):
-    clip = write_clip(tmp_path / "crossing_short.avi", N_FRAMES)
+    clip = write_clip(tmp_path / "crossing short é.avi", N_FRAMES)  # a name HTTP headers cannot carry as is
     app = create_app(engine=ENGINE, folder=tmp_path / "serve")
     with live_server(app) as base:
         page = browser.new_page(accept_downloads=True)
@@ -96,7 +96,7 @@ def test_upload_draw_track_download_in_a_browser(browser, tmp_path):
         saved = tmp_path / "downloaded.txt"
         download_info.value.save_as(saved)
         assert saved.read_text() == page.text_content("#boxes")
-        assert download_info.value.suggested_filename == "crossing_short_siamfc.txt"
+        assert download_info.value.suggested_filename == "crossing short é_siamfc.txt"
 
         # The annotated video plays in the page, and the readout follows it.
         page.wait_for_function("document.getElementById('video').readyState >= 1")

@@ -2,7 +2,7 @@
 
     GET  /                          the page (static/index.html; its JS and CSS are served from static/)
     GET  /api/options               weights, parameter sets, upload limit
-    POST /api/clips                 upload a video (raw body, name in X-Filename) -> the clip
+    POST /api/clips                 upload a video (raw body, percent-encoded name in X-Filename) -> the clip
     POST /api/clips/demo            the bundled Crossing sequence -> the clip
     GET  /api/clips/{id}/first.jpg  its first frame, to draw the box on
     POST /api/track                 {clip, box: [x, y, w, h], weights, params, debug} -> NDJSON events
@@ -19,6 +19,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import anyio
 from starlette.applications import Starlette
@@ -101,7 +102,7 @@ def create_app(max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None,
                              "max_upload_bytes": clips.max_bytes, "demo": DEMO_NAME})
 
     async def upload(request: Request):
-        name = request.headers.get("x-filename", "upload")
+        name = unquote(request.headers.get("x-filename", "upload"))  # the page percent-encodes it (headers are latin-1)
         length = request.headers.get("content-length")
         clip = await clips.receive(name, request.stream(), int(length) if length and length.isdigit() else None)
         return JSONResponse(clip.describe())

@@ -40,7 +40,7 @@ async function upload(file) {
   }
   say(`uploading ${file.name} ...`);
   try {
-    const response = await api("/api/clips", { method: "POST", body: file, headers: { "X-Filename": file.name } });
+    const response = await api("/api/clips", { method: "POST", body: file, headers: { "X-Filename": encodeURIComponent(file.name) } });
     showClip(await response.json());
   } catch (e) {
     say(e.message, true);
