@@ -100,7 +100,8 @@ def test_upload_draw_track_download_in_a_browser(browser, tmp_path):
 
         # The annotated video plays in the page, and the readout follows it.
         page.wait_for_function("document.getElementById('video').readyState >= 1")
-        assert page.evaluate("document.getElementById('video').duration") > 0
+        duration = page.evaluate("document.getElementById('video').duration")
+        assert abs(duration - N_FRAMES / 30) < 0.05, duration  # every frame, at the clip's 30 fps
         assert page.text_content("#frame-box").startswith("frame ")
         assert elsewhere == [], f"the page reached other hosts: {elsewhere}"
         page.close()
