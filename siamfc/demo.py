@@ -11,9 +11,7 @@ from pathlib import Path
 
 from .data.otb import load_otb_sequence
 from .data.sequence import Sequence
-from .errors import WeightsError
 from .evaluation.ope import SequenceScore, score_sequence
-from .model.weights import DEFAULT_WEIGHTS
 from .track_video import TrackRun, track_video
 
 DEMO_DIR = Path(__file__).resolve().parent / "assets" / "demo"
@@ -44,11 +42,6 @@ def run_demo(out_dir, weights=None, params: str = "3s", progress: bool = True, b
     """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result."""
     from .tracking import SiamFCTracker
 
-    if weights is None and not DEFAULT_WEIGHTS.is_file():
-        raise WeightsError(
-            "no trained weights are bundled with this version yet, so the demo cannot run "
-            f"({DEFAULT_WEIGHTS.name} is missing); pass --weights FILE, e.g. a file made by `siamfc convert`"
-        )
     tracker = SiamFCTracker(weights=weights, params=params, backend=backend, precision=precision, exported=exported)
     seq = demo_sequence()
     out_dir = Path(out_dir)

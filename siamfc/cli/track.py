@@ -18,11 +18,11 @@ window) stops early; the outputs then hold the frames tracked so far."""
 
 
 def add_arguments(p) -> None:
-    from .engine_options import add_engine_arguments
+    from .engine_options import WEIGHTS_HELP, add_engine_arguments
 
     p.add_argument("source", metavar="SOURCE", help="video file, folder of frames, glob or camera index")
     p.add_argument("--box", metavar="X,Y,W,H", help="the object on the first frame, 0-based pixels (negative x: --box=-5,10,40,60)")
-    p.add_argument("--weights", metavar="W", help="weights file (.safetensors); default: the shipped weights")
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
     p.add_argument("--params", default="3s", choices=["3s", "5s"],
                    help="parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales) (default: %(default)s)")
     p.add_argument("--set", dest="overrides", default="", metavar="NAME=VALUE,...",
