@@ -9,7 +9,8 @@ State machine (the authors' reference behaviour):
   the non-centre scales by the scale penalty, take the scale whose (upsampled) map peaks
   highest, blend that map (min-subtracted, sum-normalised) with a Hann window (sum 1), move the
   centre by the peak's displacement (through ×16, stride 8 and the crop's scale) and damp the
-  size change; ``s_x`` stays within [0.2, 5] × its first value.
+  size change of both the search side ``s_x`` and the target; only ``s_x`` is clamped, to
+  [0.2, 5] × its first value (``tracker.m``: the box keeps following the chosen scale).
 """
 from __future__ import annotations
 
@@ -163,12 +164,11 @@ class SiamFCTracker:
         disp *= self.stride / p.response_up
         disp *= self.x_size * self.scale_factors[scale_id] / p.instance_size
         self.center = self.center + disp
-        # Damped size update.
+        # Damped size update, as the authors' tracker.m: the search side is damped and then
+        # clamped to [min_scale, max_scale] x its first value; the target size is damped from the
+        # same chosen scale but never clamped (the clamp bounds the search region, not the box).
         scale = (1 - p.scale_lr) + p.scale_lr * self.scale_factors[scale_id]
-        new_x_size = float(np.clip(self.x_size * scale, self.min_x_size, self.max_x_size))
-        scale = new_x_size / self.x_size  # the clamp may have cut the change short
-        self.x_size = new_x_size
-        self.z_size *= scale
+        self.x_size = float(np.clip(self.x_size * scale, self.min_x_size, self.max_x_size))
         self.target_size = self.target_size * scale
         w, h = self.target_size
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
