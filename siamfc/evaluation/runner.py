@@ -151,7 +151,8 @@ def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol
     tracker_dir.mkdir(parents=True, exist_ok=True)
     if not read_run_info(tracker_dir):
         engine = getattr(getattr(tracker, "engine", None), "describe", lambda: None)()  # what `auto` resolved to
-        write_run_info(tracker_dir, {**info, "engine": engine, "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+        resolved = {"engine": engine, "resampling": getattr(tracker, "resampling", None)}
+        write_run_info(tracker_dir, {**info, **resolved, "created": time.strftime("%Y-%m-%d %H:%M:%S")})
     summary = RunSummary(tracker_dir)
     todo = []
     for name in seqs.names:

@@ -21,9 +21,9 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ..errors import InvalidBoxError, InvalidFrameError, TrackerStateError
+from ..errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
 from ..frames import as_bgr
-from .crop import context_size, crop_and_resize
+from .crop import RESAMPLINGS, context_size, crop_and_resize
 from .params import get_params
 
 
@@ -50,6 +50,26 @@ def check_box(box, frame_shape) -> tuple[float, float, float, float]:
     return x, y, w, h
 
 
+def card_resampling(weights=None, has_file: bool = True) -> str:
+    """The crop resampling the model card of ``weights`` (default: the shipped ones) asks for.
+
+    ``bilinear`` when there is no weights file (``has_file=False``), no card, or no
+    ``crop_resampling`` key in it; an unknown value is a ConfigError naming the card.
+    """
+    if not has_file:
+        return "bilinear"
+    from ..model.weights import DEFAULT_WEIGHTS, card_path, read_card
+
+    path = weights if weights is not None else DEFAULT_WEIGHTS
+    try:
+        value = read_card(path).get("crop_resampling", "bilinear")
+    except ValueError as exc:  # a malformed card
+        raise ConfigError(f"model card {card_path(path)} is not valid JSON: {exc}") from None
+    if value not in RESAMPLINGS:
+        raise ConfigError(f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}")
+    return value
+
+
 def hann_window(size: int) -> np.ndarray:
     """Outer product of Hann windows, normalised to sum 1."""
     h = np.hanning(size)
@@ -73,6 +93,10 @@ class SiamFCTracker:
         threads: threads of the ONNX Runtime / OpenVINO backends (torch: ``torch.set_num_threads``).
         engine: an already built :class:`~siamfc.runtime.Engine` (shared between trackers).
         exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
+        resampling: how crops are resized, ``bilinear`` or ``bicubic-aa`` (the authors' MATLAB
+            ``imresize``; see :mod:`siamfc.tracking.crop`). Default: the ``crop_resampling`` of the
+            weights' model card, ``bilinear`` where the card has none or no weights file is used
+            (a ``model`` or ``engine`` given directly).
 
     The engine works on its own copy of ``model``, so tracking never changes a model being trained.
     After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing).
@@ -80,7 +104,10 @@ class SiamFCTracker:
 
     def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
                  backend: str = "auto", precision: str = "auto", threads: int | None = None,
-                 engine=None, exported=None, **overrides):
+                 engine=None, exported=None, resampling: str | None = None, **overrides):
+        self.resampling = resampling or card_resampling(weights, has_file=model is None and engine is None)
+        if self.resampling not in RESAMPLINGS:
+            raise ConfigError(f"unknown crop resampling {self.resampling!r}; choose one of {', '.join(RESAMPLINGS)}")
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
         p = self.params
         if engine is None:
@@ -109,6 +136,10 @@ class SiamFCTracker:
     def precision(self) -> str:
         return self.engine.precision
 
+    def describe(self) -> str:
+        """What runs: the engine and the crop resampling, e.g. ``openvino bf16, bilinear crops``."""
+        return f"{self.engine.describe()}, {self.resampling} crops"
+
     def _frame(self, frame) -> np.ndarray:
         return as_bgr(frame, rgb=self.rgb)
 
@@ -126,7 +157,8 @@ class SiamFCTracker:
         self.min_x_size = p.min_scale * self.x_size
         self.max_x_size = p.max_scale * self.x_size
         self.avg_color = img.reshape(-1, 3).mean(axis=0)
-        z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color)
+        z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color,
+                            resampling=self.resampling)
         self.kernel = self.engine.embed(z[None])
 
     def update(self, frame) -> TrackResult:
@@ -142,7 +174,8 @@ class SiamFCTracker:
         p = self.params
         t0 = time.perf_counter()
         for crop, f in zip(self.crops, self.scale_factors):
-            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color, out=crop)
+            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color, out=crop,
+                            resampling=self.resampling)
         t1 = time.perf_counter()
         responses = self.engine.score(self.kernel, self.crops)
         t2 = time.perf_counter()
