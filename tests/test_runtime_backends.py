@@ -245,3 +245,16 @@ def test_engine_input_must_be_uint8_crops(model):
     engine = TorchEngine(model)
     with pytest.raises(SiamFCError, match=r"uint8 crops of shape \(N, H, W, 3\)"):
         engine.embed(np.zeros((1, 3, 127, 127), np.float32))
+
+
+def test_torch_backend_honours_threads(model):
+    """threads= reaches PyTorch's (process-wide) intra-op pool; it used to be silently ignored."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        tracker = SiamFCTracker(model=model, backend="torch", precision="fp32", threads=1)
+        assert torch.get_num_threads() == 1 and tracker.backend == "torch"
+        with pytest.raises(ConfigError, match="threads"):
+            create_engine(model, "torch", "fp32", threads=0)
+    finally:
+        torch.set_num_threads(before)

@@ -116,7 +116,7 @@ def build_engine(backend: str, model, precision: str, *, device="cpu", threads=N
             raise ConfigError(f"the {backend} backend needs the model (weights), not only an export folder")
         if backend == "torch-compile":
             _check_compiler()
-        return TorchEngine(model, precision, device, compile=backend == "torch-compile")
+        return TorchEngine(model, precision, device, compile=backend == "torch-compile", threads=threads)
     if backend not in EXPORTING:
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not str(device).startswith("cpu"):

@@ -27,15 +27,22 @@ class TorchEngine(Engine):
         fuse: fold batch norm into the convolutions (inference only; same function).
         compile: ``torch.compile`` the embedding (Inductor, frozen weights); compiled at
             :meth:`warm_up` so that the first frame does not pay for it.
+        threads: intra-op threads. PyTorch has one such pool per process, so this calls
+            ``torch.set_num_threads(threads)``: it holds for everything else in the process too.
+            ``None`` leaves the pool as it is (all cores by default).
 
     ``TorchEngine(model, "fp32", channels_last=False, fuse=False)`` is the plain reference that
     existing SiamFC re-implementations run; ``siamfc bench`` times it side by side.
     """
 
     def __init__(self, model, precision: str = "fp32", device="cpu", *, channels_last: bool = True,
-                 fuse: bool = True, compile: bool = False) -> None:
+                 fuse: bool = True, compile: bool = False, threads: int | None = None) -> None:
         if precision not in DTYPES:
             raise ConfigError(f"precision must be one of {sorted(DTYPES)}, got {precision!r}")
+        if threads is not None:
+            if not (isinstance(threads, int) and threads >= 1):
+                raise ConfigError(f"threads must be a whole number >= 1, got {threads!r}")
+            torch.set_num_threads(threads)
         self.precision = precision
         self.backend = "torch-compile" if compile else "torch"
         self.device = torch.device(device)

@@ -90,7 +90,8 @@ class SiamFCTracker:
             ``onnxruntime`` or ``openvino`` (see :mod:`siamfc.runtime`).
         precision: ``auto`` (default: bf16 on CPUs with bf16 instructions, for the shipped
             architecture; fp32 otherwise), ``fp32`` or ``bf16``. The correlation is always fp32.
-        threads: threads of the ONNX Runtime / OpenVINO backends (torch: ``torch.set_num_threads``).
+        threads: threads of the network: the ONNX Runtime / OpenVINO session's, or PyTorch's
+            (``torch.set_num_threads``, which is process-wide).
         engine: an already built :class:`~siamfc.runtime.Engine` (shared between trackers).
         exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
         resampling: how crops are resized, ``bilinear`` or ``bicubic-aa`` (the authors' MATLAB
