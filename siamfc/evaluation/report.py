@@ -268,7 +268,7 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
     """Write the requested JSON / Markdown / plots and return the text for the terminal."""
     import json
 
-    from ..data.folder import write_text_atomic
+    from ..fileio import write_text_atomic
 
     key = SORT_KEY[reports[0].protocol]
     reports = sorted(reports, key=lambda r: -(r.overall().get(key) or -1))  # best first in every table

@@ -31,7 +31,6 @@ How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from datetime import datetime, timezone
@@ -41,6 +40,7 @@ import numpy as np
 import torch
 
 from ..errors import WeightsError
+from ..fileio import file_sha256
 from .siamfc import SiamFC
 from .weights import load_state, save_weights
 
@@ -186,13 +186,6 @@ def detect_format(path) -> str:
     raise WeightsError(f"cannot tell the format of {path} from its extension; pass --format {' or '.join(FORMATS)}")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def convert_file(src, dst, fmt: str | None = None) -> tuple[Path, dict]:
     """Convert ``src`` (siamfc-pytorch ``.pth`` or MatConvNet ``.mat``) to ``dst`` (.safetensors + .json card)."""
@@ -215,7 +208,7 @@ def convert_file(src, dst, fmt: str | None = None) -> tuple[Path, dict]:
                  "multipliers rescaled for eps 1e-5; score adjustment folded into conv5 (x conv5_scale) and the bias")
     card = {
         "architecture": "siamfc-alexnet",
-        "converted_from": {"file": src.name, "format": fmt, "sha256": _sha256(src)},
+        "converted_from": {"file": src.name, "format": fmt, "sha256": file_sha256(src)},
         "conversion": notes,
         **extra,
         "input": "BGR uint8 frames, pixel values 0..255",

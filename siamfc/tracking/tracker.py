@@ -61,10 +61,7 @@ def card_resampling(weights=None, has_file: bool = True) -> str:
     from ..model.weights import DEFAULT_WEIGHTS, card_path, read_card
 
     path = weights if weights is not None else DEFAULT_WEIGHTS
-    try:
-        value = read_card(path).get("crop_resampling", "bilinear")
-    except ValueError as exc:  # a malformed card
-        raise ConfigError(f"model card {card_path(path)} is not valid JSON: {exc}") from None
+    value = read_card(path).get("crop_resampling", "bilinear")
     if value not in RESAMPLINGS:
         raise ConfigError(f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}")
     return value

@@ -153,7 +153,7 @@ class TrainConfig:
         return cls.from_dict(data, source=str(path))
 
     def save(self, path) -> Path:
-        from ..data.folder import write_text_atomic
+        from ..fileio import write_text_atomic
 
         return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
