@@ -184,7 +184,7 @@ class SiamFCTracker:
     def _locate(self, responses: np.ndarray) -> TrackResult:
         """Turn the S raw score maps into the new state (and box)."""
         p = self.params
-        scale_id, up = self._best_scale(responses)
+        scale_id, up = self.pick_scale(responses)
         score = float(responses[scale_id].max())
         response = up - up.min()
         response /= response.sum() + 1e-16
@@ -205,17 +205,26 @@ class SiamFCTracker:
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
         return TrackResult(tuple(float(v) for v in box), score)
 
-    def _best_scale(self, responses: np.ndarray) -> tuple[int, np.ndarray]:
-        """The scale whose penalised peak is highest, and its map upsampled (bicubic, ×16).
+    def upsample(self, score_map: np.ndarray) -> np.ndarray:
+        """One ``(17, 17)`` map, bicubic (OpenCV, a = -0.75) to ``(272, 272)`` (``response_up`` ×)."""
+        return cv2.resize(score_map, (self.upscale_size, self.upscale_size), interpolation=cv2.INTER_CUBIC)
 
-        The reference compares the peaks of the *upsampled* maps; ``pick_scale_on_raw`` compares
-        the raw 17x17 peaks and upsamples one map instead of S (a third of the cost at 3 scales).
-        The two choices were identical on every frame of the bench (README, "post-processing").
+    def raw_peak_scale(self, responses: np.ndarray) -> int:
+        """The scale whose penalised *raw* ``(17, 17)`` peak is highest (``pick_scale_on_raw``)."""
+        return int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
+
+    def pick_scale(self, responses: np.ndarray, on_raw: bool | None = None) -> tuple[int, np.ndarray]:
+        """The scale whose penalised peak is highest, and its map upsampled.
+
+        The reference (and the default) compares the peaks of the *upsampled* maps; ``on_raw``
+        (default: ``params.pick_scale_on_raw``) compares the raw 17x17 peaks and upsamples one map
+        instead of S. The two are *not* equivalent: along the reference trajectories on the bench
+        they chose differently on 5 to 58 frames per sequence (``raw_pick_disagreements`` in
+        docs/results/precision_accuracy.json, made by benchmarks/precision_accuracy.py; docs/speed.md).
         """
-        size = (self.upscale_size, self.upscale_size)
-        if self.params.pick_scale_on_raw:
-            scale_id = int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
-            return scale_id, cv2.resize(responses[scale_id], size, interpolation=cv2.INTER_CUBIC)
-        up = [cv2.resize(r, size, interpolation=cv2.INTER_CUBIC) for r in responses]
+        if self.params.pick_scale_on_raw if on_raw is None else on_raw:
+            scale_id = self.raw_peak_scale(responses)
+            return scale_id, self.upsample(responses[scale_id])
+        up = [self.upsample(r) for r in responses]
         scale_id = int(np.argmax([u.max() for u in up] * self.penalties))
         return scale_id, up[scale_id]
