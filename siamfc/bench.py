@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
-#: SiamFC's frame sizes (exemplar, search) and the score map they give.
-EXEMPLAR, INSTANCE = 127, 255
+from .model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
+
 
 
 def demo_frames(limit: int | None = None, size: tuple[int, int] | None = None):
@@ -84,8 +84,8 @@ def conv_flops(module: nn.Module, shape: tuple[int, ...]) -> tuple[float, tuple[
 
 def step_flops(model, num_scales: int) -> float:
     """FLOPs of one tracking step's network: the embedding of S search crops plus the correlation."""
-    backbone, feat = conv_flops(model.backbone, (num_scales, 3, INSTANCE, INSTANCE))
-    _, zfeat = conv_flops(model.backbone, (1, 3, EXEMPLAR, EXEMPLAR))
+    backbone, feat = conv_flops(model.backbone, (num_scales, 3, INSTANCE_SIZE, INSTANCE_SIZE))
+    _, zfeat = conv_flops(model.backbone, (1, 3, EXEMPLAR_SIZE, EXEMPLAR_SIZE))
     c, h, w = zfeat[1:]
     out = (feat[2] - h + 1) * (feat[3] - w + 1)
     return backbone + 2.0 * num_scales * out * c * h * w

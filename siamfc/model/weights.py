@@ -12,9 +12,9 @@ import torch
 
 from ..errors import WeightsError
 from ..fileio import file_sha256, replace_atomically, write_text_atomic
+from .architecture import ARCHITECTURE
 from .siamfc import SiamFC
 
-ARCHITECTURE = "siamfc-alexnet"
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
 #: The weights trained by this project and shipped with the package.
 DEFAULT_WEIGHTS = _ASSETS / "weights" / "siamfc_alexnet.safetensors"

@@ -27,10 +27,9 @@ from ..errors import SiamFCError, WeightsError
 from ..fileio import replace_atomically, write_text_atomic
 from ..model.backbone import AlexNetEmbedding
 from ..model.fuse import fold_batchnorm
-from .engine import EXEMPLAR_SIZE, INSTANCE_SIZE
+from ..model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
 
 FORMATS = ("onnx", "openvino")
-ARCHITECTURE = "siamfc-alexnet"
 MANIFEST = "export.json"
 GRAPHS = ("backbone", "correlation")
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..model.architecture import STRIDE
 from ..model.fuse import fold_batchnorm
 from .engine import Engine, check_crops
 
@@ -49,7 +50,7 @@ class TorchEngine(Engine):
         self.dtype = DTYPES[precision]
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         model = copy.deepcopy(model).eval()  # never touch a model that is being trained
-        self.stride = int(getattr(model, "stride", 8))
+        self.stride = int(getattr(model, "stride", STRIDE))
         backbone = fold_batchnorm(model.backbone) if fuse else model.backbone
         self.backbone = backbone.to(self.device, self.dtype, memory_format=self.memory_format)
         self.head = model.head.to(self.device, torch.float32)
