@@ -21,6 +21,7 @@ from siamfc.data.registry import open_dataset
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
 from siamfc.fileio import write_text_atomic
+from siamfc.provenance import made_by
 from siamfc.tracking import SiamFCTracker
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     ap.add_argument("--out", default="docs/results/precision_accuracy.json")
     args = ap.parse_args()
     seqs = open_dataset("bench", args.root)
-    table = {"configs": args.configs, "sequences": {}, "mean_auc": {}, "seconds": {}}
+    table = {"made_by": made_by(), "configs": args.configs, "sequences": {}, "mean_auc": {}, "seconds": {}}
     for i, config in enumerate(args.configs):
         backend, precision, *flags = config.split(":")
         cls = CountingTracker if i == 0 else SiamFCTracker

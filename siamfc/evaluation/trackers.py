@@ -147,7 +147,9 @@ class TrackerSpec:
         if self.kind == "siamfc":
             d.update(weights=str(self.weights) if self.weights else "default", params=self.params,
                      overrides=dict(self.overrides), device=self.device, backend=self.backend, precision=self.precision,
-                     exported=self.exported, resampling=self.resampling or "from the model card")
+                     exported=self.exported)
+            if self.resampling:  # else the model card's, recorded as run.json's "resampling"
+                d["resampling"] = self.resampling
         elif self.onnx:
             d["onnx"] = [str(p) for p in self.onnx]
         else:
