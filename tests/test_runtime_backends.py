@@ -258,3 +258,13 @@ def test_torch_backend_honours_threads(model):
             create_engine(model, "torch", "fp32", threads=0)
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_bf16_override_is_read_at_every_call(monkeypatch):
+    detected = select.cpu_has_bf16()
+    monkeypatch.setenv("SIAMFC_CPU_BF16", "0")
+    assert select.cpu_has_bf16() is False
+    monkeypatch.setenv("SIAMFC_CPU_BF16", "1")
+    assert select.cpu_has_bf16() is True
+    monkeypatch.delenv("SIAMFC_CPU_BF16")
+    assert select.cpu_has_bf16() == detected
