@@ -30,7 +30,7 @@ def demo_sequence() -> Sequence:
 class DemoResult:
     run: TrackRun
     score: SequenceScore  # OTB one-pass evaluation of the run against the ground truth
-    engine: str = ""  # backend and precision that ran the network
+    engine: str = ""  # backend and precision that ran the network, and the crop resampling
 
     def summary(self) -> str:
         return (f"{DEMO_NAME} (OTB, {self.score.n_frames} frames): success AUC {self.score.auc:.3f}, "
@@ -38,15 +38,16 @@ class DemoResult:
 
 
 def run_demo(out_dir, weights=None, params: str = "3s", progress: bool = True, backend: str = "auto",
-             precision: str = "auto", exported=None) -> DemoResult:
+             precision: str = "auto", exported=None, resampling: str | None = None) -> DemoResult:
     """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result."""
     from .tracking import SiamFCTracker
 
-    tracker = SiamFCTracker(weights=weights, params=params, backend=backend, precision=precision, exported=exported)
+    tracker = SiamFCTracker(weights=weights, params=params, backend=backend, precision=precision, exported=exported,
+                            resampling=resampling)
     seq = demo_sequence()
     out_dir = Path(out_dir)
     run = track_video(tracker, iter(seq), seq.boxes[0], total=len(seq), fps=DEMO_FPS,
                       video_out=out_dir / f"demo_{DEMO_NAME.lower()}.mp4",
                       boxes_out=out_dir / f"demo_{DEMO_NAME.lower()}_boxes.txt", progress=progress, desc=DEMO_NAME)
     score = score_sequence(run.boxes, seq.boxes, name=DEMO_NAME, rule="otb", fps=run.tracker_fps)
-    return DemoResult(run, score, tracker.engine.describe())
+    return DemoResult(run, score, tracker.describe())

@@ -56,6 +56,7 @@ def run(args) -> int:
     from ..evaluation.runner import run_dataset
     from ..evaluation.trackers import TrackerSpec
     from ..tracking.params import parse_overrides
+    from .engine_options import engine_kwargs
 
     if args.name and len(args.tracker) > 1:
         raise ConfigError("--name applies to a single --tracker")
@@ -70,7 +71,7 @@ def run(args) -> int:
     for kind in args.tracker:
         spec = TrackerSpec(kind, name=args.name or "", weights=args.weights, params=args.params,
                            overrides=overrides if kind == "siamfc" else (), onnx=tuple(args.onnx), device=args.device,
-                           backend=args.backend, precision=args.precision, exported=args.exported)
+                           **(engine_kwargs(args) if kind == "siamfc" else {}))
         summary = run_dataset(seqs, spec, results, dataset=args.dataset, protocol=protocol, workers=args.workers,
                               threads=args.threads, progress=not args.no_progress, root=args.root)
         print(f"{spec.name}: {len(summary.tracked)} sequences tracked, {len(summary.skipped)} already done"

@@ -60,5 +60,5 @@ def run(args) -> int:
     # Decoding runs in a background thread, overlapping with tracking.
     result = track_video(tracker, Prefetch(source), box, total=source.length, fps=source.fps, video_out=args.out,
                          boxes_out=args.save, show=args.show, progress=not args.quiet)
-    print(f"{result.summary()}; engine {tracker.engine.describe()}")
+    print(f"{result.summary()}; engine {tracker.describe()}")
     return 0

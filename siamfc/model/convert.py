@@ -34,7 +34,6 @@ How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from datetime import datetime, timezone
@@ -44,6 +43,7 @@ import numpy as np
 import torch
 
 from ..errors import WeightsError
+from ..fileio import file_sha256
 from .siamfc import SiamFC
 from .weights import load_state, save_weights
 
@@ -240,7 +240,7 @@ def from_tflite(src: Path, adjust=None) -> tuple[SiamFC, dict]:
         for path in candidates:
             net.score_gain, net.score_bias = read_score_adjustment(path)
             if net.score_gain is not None:
-                facts["score_adjustment_from"] = {"file": path.name, "sha256": _sha256(path)}
+                facts["score_adjustment_from"] = {"file": path.name, "sha256": file_sha256(path)}
                 break
         else:
             raise WeightsError(f"{src} has no score adjustment and "
@@ -249,13 +249,6 @@ def from_tflite(src: Path, adjust=None) -> tuple[SiamFC, dict]:
     state, more = to_state_dict(net, head_gain=SiamFC().head.gain)
     return _check_and_load(SiamFC(), state, str(src)), {**more, **facts}
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict | None = None) -> tuple[Path, dict]:
@@ -289,7 +282,7 @@ def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict
                  "in the source (identity BN layers here); score gain folded into conv5 (x conv5_scale), bias kept")
     card = {
         "architecture": "siamfc-alexnet",
-        "converted_from": {"file": src.name, "format": fmt, "sha256": _sha256(src)},
+        "converted_from": {"file": src.name, "format": fmt, "sha256": file_sha256(src)},
         "conversion": notes,
         **extra,
         **(card_extra or {}),

@@ -6,15 +6,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 
 from ..errors import WeightsError
+from ..fileio import file_sha256, replace_atomically, write_text_atomic
+from .architecture import ARCHITECTURE
 from .siamfc import SiamFC
 
-ARCHITECTURE = "siamfc-alexnet"
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
 _SHIPPED_DIR = _ASSETS / "weights"
 #: Weights shipped with the package, by the name users select them with (``weights="paper"``,
@@ -58,21 +58,18 @@ def card_path(weights_path) -> Path:
 
 
 def save_weights(model: SiamFC, path, card: dict | None = None) -> Path:
-    """Write the model's fp32 state dict (atomically) and its model card."""
+    """Write the model's fp32 state dict and its model card, each atomically.
+
+    The card records the weights file's SHA-256 (``weights_sha256``), and :func:`read_card`
+    refuses a card whose hash is not that of the file beside it: between the two renames a
+    reader may find new weights beside the old card, but it can never use such a pair.
+    """
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items() if v.is_floating_point()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE})
-    os.chmod(tmp, 0o644)  # safetensors creates the file private; weights are meant to be shared
-    os.replace(tmp, path)
-    card = dict(card or {})
-    card.setdefault("architecture", ARCHITECTURE)
-    tmp_card = card_path(path).with_name(card_path(path).name + ".tmp")
-    tmp_card.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp_card, card_path(path))
+    path = replace_atomically(path, lambda tmp: save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE}))
+    card = {"architecture": ARCHITECTURE, **dict(card or {}), "weights_sha256": file_sha256(path)}
+    write_text_atomic(card_path(path), json.dumps(card, indent=2, sort_keys=False) + "\n")
     return path
 
 
@@ -126,6 +123,21 @@ def load_weights(path=None) -> SiamFC:
 
 
 def read_card(path=None) -> dict:
-    """The model card beside ``path`` (empty if there is none)."""
-    p = card_path(resolve_weights(path))
-    return json.loads(p.read_text()) if p.is_file() else {}
+    """The model card beside ``path`` (empty if there is none).
+
+    WeightsError if the card is not valid JSON, or records a ``weights_sha256`` that is not the
+    weights file's (a card of other weights, or the two caught half-way through an update).
+    """
+    path = resolve_weights(path)
+    p = card_path(path)
+    if not p.is_file():
+        return {}
+    try:
+        card = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"model card {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    recorded = card.get("weights_sha256")
+    if recorded and path.is_file() and recorded != file_sha256(path):
+        raise WeightsError(f"model card {p} belongs to other weights than {path} (weights_sha256 differs); "
+                           "re-save the weights with their card")
+    return card

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
+from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
 
 
 @dataclass
@@ -66,8 +67,8 @@ class TrainConfig:
     min_frames_per_object: int = 2
 
     # -- crops (the paper's geometry) --------------------------------------------------------
-    exemplar_size: int = 127
-    instance_size: int = 255
+    exemplar_size: int = EXEMPLAR_SIZE
+    instance_size: int = INSTANCE_SIZE
     search_size: int = 239  # training search input: 15x15 score map
     context: float = 0.5  # p = context * (w + h)
 
@@ -164,7 +165,7 @@ class TrainConfig:
         return cls.from_dict(data, source=str(path))
 
     def save(self, path) -> Path:
-        from ..data.folder import write_text_atomic
+        from ..fileio import write_text_atomic
 
         return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 

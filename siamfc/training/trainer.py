@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..data.folder import write_text_atomic
+from ..fileio import write_text_atomic
 from ..errors import ConfigError, SiamFCError
 from ..model import SiamFC
 from . import distributed
