@@ -42,7 +42,7 @@ from .crops import DiskBank, MemoryBank, cache_bytes
 from .data import load_sequences, split_and_filter, summary
 from .loss import balanced_logistic_loss, make_labels
 from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
-from .validation import tracking_auc, validation_loss
+from .validation import tracking_auc, tracking_sequences, validation_loss
 
 class TrainingDiverged(SiamFCError):
     """The loss became NaN or infinite (lower the learning rate; the last checkpoint is intact)."""
@@ -243,9 +243,7 @@ class Trainer:
                 items = [ds[g] for g in range(start, min(cfg.val_pairs, start + cfg.batch_size))]
                 self.val_batches.append(tuple(torch.stack([it[k] for it in items]) for k in range(4)))
         # The tracking validation: at most val_track_sequences held-out sequences, chosen by seed.
-        long_enough = [s for s in self.split.val if len(s) >= cfg.val_track_min_frames]
-        order = np.random.default_rng([cfg.seed, 2]).permutation(len(long_enough))
-        self.val_track = sorted((long_enough[i] for i in order[:cfg.val_track_sequences]), key=lambda s: s.name)
+        self.val_track = tracking_sequences(self.split.val, cfg.val_track_sequences, cfg.val_track_min_frames, cfg.seed)
 
     def prepare_model(self) -> None:
         cfg = self.cfg
