@@ -29,13 +29,18 @@ def write_clip(path: Path, n: int) -> Path:
     return path
 
 
-def tracker_boxes(clip: Path, box, params: str = "3s") -> np.ndarray:
-    """What the tracker itself gives on ``clip`` from ``box``: ``(N, 4)`` 0-based boxes."""
+def tracker_boxes(clip: Path, box, weights: str | None = None, params: str = "3s") -> np.ndarray:
+    """What the tracker itself gives on ``clip`` from ``box``: ``(N, 4)`` 0-based boxes.
+
+    ``weights``: a name from ``shipped_weights()``; None, the first (what the server picks by default).
+    """
+    from siamfc.model.weights import shipped_weights
     from siamfc.track_video import track_video
     from siamfc.tracking import SiamFCTracker
     from siamfc.video import open_source
 
-    tracker = SiamFCTracker(params=params, **ENGINE)
+    shipped = shipped_weights()
+    tracker = SiamFCTracker(weights=shipped[weights or next(iter(shipped))], params=params, **ENGINE)
     return track_video(tracker, open_source(clip), box, progress=False).boxes
 
 

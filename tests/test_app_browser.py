@@ -87,7 +87,7 @@ def test_upload_draw_track_download_in_a_browser(browser, tmp_path):
         page.wait_for_selector("#result", state="visible")
         assert "done" in page.text_content("#status")
 
-        reference = tracker_boxes(clip, drawn)
+        reference = tracker_boxes(clip, drawn, weights=page.input_value("#weights"))
         shown = parse_box_text(page.text_content("#boxes"), columns=(4,)) - [1, 1, 0, 0]  # OTB text: 1-based
         assert shown.shape == (N_FRAMES, 4)
         np.testing.assert_allclose(shown, reference, atol=1e-3)

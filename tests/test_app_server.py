@@ -79,10 +79,9 @@ def test_options_list_what_siamfc_ships(server, monkeypatch, tmp_path):
     options = json.loads(body)
     assert options["weights"] == list(weights.shipped_weights()) and options["params"] == ["3s", "5s"]
     # A new entry in the one list of shipped weights appears in the page's menu, nothing else to change.
-    extra = tmp_path / "other.safetensors"
-    extra.write_bytes(b"")
-    monkeypatch.setitem(weights.SHIPPED_WEIGHTS, "other", extra)
-    assert "other" in json.loads(request(f"{base}/api/options")[1])["weights"]
+    extra = {**weights.shipped_weights(), "other": tmp_path / "other.safetensors"}
+    monkeypatch.setattr(weights, "shipped_weights", lambda: extra)
+    assert json.loads(request(f"{base}/api/options")[1])["weights"] == list(extra)
 
 
 def test_page_and_its_assets_are_served_locally(server):

@@ -74,6 +74,15 @@ def test_track_folder_writes_boxes_and_video(tmp_path, frame_folder, random_weig
     assert sum(1 for _ in written) == N_FRAMES
 
 
+def test_track_resampling_from_the_card_or_the_command_line(tmp_path, frame_folder, capsys):
+    torch.manual_seed(0)
+    weights = save_weights(SiamFC(), tmp_path / "aa.safetensors", card={"crop_resampling": "bicubic-aa"})
+    for extra, expected in [([], "bicubic-aa"), (["--resampling", "bilinear"], "bilinear")]:
+        assert main(["track", str(frame_folder), "--box", "140.5,96.5,40,48", "--weights", str(weights), "--quiet",
+                     "--backend", "torch", "--precision", "fp32", *extra]) == 0
+        assert f"{expected} crops" in capsys.readouterr().out  # the tracker's own account of its crops
+
+
 def test_track_video_file_and_glob(tmp_path, frame_folder, random_weights):
     # A video made from the frames, then tracked as a video source.
     video = tmp_path / "clip.avi"

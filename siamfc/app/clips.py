@@ -13,6 +13,18 @@ from ..errors import DataError, SiamFCError
 from ..video import open_source
 
 
+#: How much of an upload over the limit is still read (and dropped) so the client sees the message.
+DRAIN_BYTES = 64 * 2**20
+
+
+async def _drain(chunks, limit: int) -> None:
+    read = 0
+    async for chunk in chunks:
+        read += len(chunk)
+        if read > limit:
+            return
+
+
 class UploadTooLarge(SiamFCError):
     """An upload over the server's size limit."""
 
@@ -71,8 +83,15 @@ class ClipStore:
                               f"({size / 2**20:.1f} MB or more); trim the clip or start siamfc serve --max-upload-mb")
 
     async def receive(self, name: str, chunks, declared: int | None = None) -> Clip:
-        """Write an upload's ``chunks`` (an async iterable of bytes) to disk and probe it."""
+        """Write an upload's ``chunks`` (an async iterable of bytes) to disk and probe it.
+
+        An upload over the limit is read on, and dropped, up to ``DRAIN_BYTES`` more, so that
+        the client gets the message rather than a connection reset (a server that stops reading
+        while the client still sends makes the kernel reset the connection); past that it is cut.
+        """
         if declared is not None and declared > self.max_bytes:
+            if declared <= self.max_bytes + DRAIN_BYTES:
+                await _drain(chunks, DRAIN_BYTES + self.max_bytes)
             raise self.too_large(declared)
         suffix = Path(name).suffix.lower()  # kept (if plain): some decoders go by it
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
@@ -83,6 +102,7 @@ class ClipStore:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > self.max_bytes:
+                        await _drain(chunks, DRAIN_BYTES)
                         raise self.too_large(size)
                     out.write(chunk)
             if size == 0:

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..data.folder import write_box_file
 from ..errors import SiamFCError
-from ..model.weights import shipped_weights
+from ..model import weights as weight_files  # its shipped_weights() is the one list of what can be chosen
 from ..tracking.params import PRESETS
 from ..tracking.tracker import check_box
 from .clips import Clip
@@ -53,7 +53,7 @@ class JobSettings:
 
     clip: Clip
     box: tuple[float, float, float, float]
-    weights: str = "default"
+    weights: str | None = None  # a name from shipped_weights(); None: the first there
     params: str = "3s"
     debug: bool = False
 
@@ -63,11 +63,20 @@ class JobSettings:
         if w < 1 or h < 1:
             raise SiamFCError(f"the box is {w:g} x {h:g} pixels: drag on the first frame to draw a box around the target")
         check_box(self.box, (self.clip.height, self.clip.width))
-        if self.weights not in shipped_weights():
-            raise SiamFCError(f"unknown weights {self.weights!r}; this server has {sorted(shipped_weights())}")
+        self.weights_path()
         if self.params not in PRESETS:
             raise SiamFCError(f"unknown parameter set {self.params!r}; choose one of {sorted(PRESETS)}")
         return self
+
+    def weights_path(self) -> Path:
+        """The file of the chosen shipped weights; SiamFCError if there is no such name."""
+        shipped = weight_files.shipped_weights()
+        if not shipped:
+            raise SiamFCError("this installation ships no weights files, so there is nothing to track with")
+        name = self.weights if self.weights is not None else next(iter(shipped))
+        if name not in shipped:
+            raise SiamFCError(f"unknown weights {name!r}; this server has {', '.join(shipped)}")
+        return shipped[name]
 
 
 class Job:
@@ -153,7 +162,7 @@ class JobRunner:
         from ..video import Prefetch, open_source
 
         s = job.settings
-        tracker = SiamFCTracker(weights=shipped_weights()[s.weights], params=s.params, **self.engine)
+        tracker = SiamFCTracker(weights=s.weights_path(), params=s.params, **self.engine)
         job.tracker = weakref.ref(tracker)
         source = open_source(s.clip.source)
         total = s.clip.frames
@@ -180,7 +189,7 @@ class JobRunner:
             "job": job.id, "frames": len(run.boxes), "fps": s.clip.fps or 30.0,
             "boxes": job.boxes_path.read_text(), "scores": [None if np.isnan(v) else round(float(v), 4) for v in run.scores],
             "boxes_url": f"/api/jobs/{job.id}/boxes.txt", "video_url": f"/api/jobs/{job.id}/video.webm",
-            "summary": f"{run.summary().split(';')[0]}; engine {tracker.engine.describe()}",
+            "summary": f"{run.summary().split(';')[0]}; engine {tracker.describe()}",
         }
 
 

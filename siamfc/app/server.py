@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..demo import DEMO_NAME
 from ..errors import SiamFCError
-from ..model.weights import shipped_weights
+from ..model import weights as weight_files
 from ..tracking.params import PRESETS
 from . import MAX_UPLOAD_MB
 from .clips import ClipStore, UploadTooLarge
@@ -98,7 +98,7 @@ def create_app(max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None,
         return FileResponse(STATIC / "index.html")
 
     async def options(request: Request):
-        return JSONResponse({"weights": list(shipped_weights()), "params": list(PRESETS),
+        return JSONResponse({"weights": list(weight_files.shipped_weights()), "params": list(PRESETS),
                              "max_upload_bytes": clips.max_bytes, "demo": DEMO_NAME})
 
     async def upload(request: Request):
@@ -122,7 +122,8 @@ def create_app(max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None,
                 raise ValueError
         except (ValueError, KeyError, TypeError):
             return error("the request needs a clip and a box [x, y, w, h]: draw the box on the first frame")
-        settings = JobSettings(clips.get(str(body.get("clip"))), box, str(body.get("weights", "default")),
+        weights = body.get("weights")
+        settings = JobSettings(clips.get(str(body.get("clip"))), box, None if weights is None else str(weights),
                                str(body.get("params", "3s")), bool(body.get("debug", False)))
         return JobEvents(runner.start(settings))
 

@@ -27,12 +27,12 @@ the frames tracked so far."""
 
 
 def add_arguments(p) -> None:
-    from .engine_options import add_engine_arguments
+    from .engine_options import WEIGHTS_HELP, add_engine_arguments
 
     p.add_argument("source", metavar="SOURCE", help="video file, folder of frames, glob or camera index")
     p.add_argument("--box", metavar="BOX", help="the object on the first frame: x,y,w,h in 0-based pixels (negative x: "
                    "--box=-5,10,40,60), fractions of the frame, or a ground-truth file; default: draw it")
-    p.add_argument("--weights", metavar="W", help="weights file (.safetensors); default: the shipped weights")
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
     p.add_argument("--params", default="3s", choices=["3s", "5s"],
                    help="parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales) (default: %(default)s)")
     p.add_argument("--set", dest="overrides", default="", metavar="NAME=VALUE,...",
@@ -76,5 +76,5 @@ def run(args) -> int:
     # Decoding runs in a background thread, overlapping with tracking.
     result = track_video(tracker, Prefetch(source), box, total=source.length, fps=source.fps, video_out=args.out,
                          boxes_out=args.save, show=args.show, progress=not args.quiet, debug=args.debug)
-    print(f"{result.summary()}; engine {tracker.engine.describe()}")
+    print(f"{result.summary()}; engine {tracker.describe()}")
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..fileio import replace_atomically
 from . import ope
 
 
@@ -41,10 +42,6 @@ def plot_curves(reports, out_dir, title: str = "") -> list[Path]:
         ax.grid(alpha=0.3)
         ax.legend(loc="lower left" if attr == "success" else "lower right", fontsize=8)
         fig.tight_layout()
-        path = out_dir / filename
-        tmp = path.with_name(f".{path.stem}.tmp.png")
-        fig.savefig(tmp)
+        paths.append(replace_atomically(out_dir / filename, fig.savefig))
         plt.close(fig)
-        tmp.replace(path)
-        paths.append(path)
     return paths
