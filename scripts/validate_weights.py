@@ -32,15 +32,22 @@ def main() -> None:
     ap.add_argument("--precision", default="auto")
     ap.add_argument("--json", required=True, help="where to write the scores")
     ap.add_argument("--apply", action="store_true", help="record the better resampling in each model card")
+    ap.add_argument("--reuse", action="store_true", help="take weights already scored in --json from there")
     args = ap.parse_args()
     run = Path(args.run)
     cfg = TrainConfig.load(run / "config.yaml")
     data = json.loads((run / "run.json").read_text())["data"]
     split = split_and_filter(load_sequences(data), cfg)
     seqs = tracking_sequences(split.val, cfg.val_track_sequences, cfg.val_track_min_frames, cfg.seed)
+    earlier = json.loads(Path(args.json).read_text()) if args.reuse and Path(args.json).is_file() else {}
     out = {"made_by": made_by(weights=False, engine=f"{args.backend}/{args.precision}"), "run": str(run),
            "sequences": [s.name for s in seqs], "max_frames": cfg.val_track_max_frames, "weights": {}}
     for name in args.weights:
+        if name in earlier.get("weights", {}):
+            out["weights"][name] = earlier["weights"][name]
+            out["made_by"] = earlier["made_by"]  # the command that measured them
+            apply_choice(name, out["weights"][name], len(seqs), args) if args.apply else None
+            continue
         model = load_weights(name)
         scores = {}
         for resampling in RESAMPLINGS:
@@ -51,13 +58,19 @@ def main() -> None:
         best = max(RESAMPLINGS, key=lambda r: scores[r]["auc"])
         out["weights"][name] = {"file": str(resolve_weights(name)), "scores": scores, "better": best}
         if args.apply:
-            path = resolve_weights(name)
-            card = read_card(path)
-            card["crop_resampling"] = best
-            measured = " vs ".join(f"{r} {scores[r]['auc']}" for r in RESAMPLINGS)
-            card["crop_resampling_choice"] = f"validation AUC {measured} on {len(seqs)} held-out sequences ({args.json})"
-            write_text_atomic(card_path(path), json.dumps(card, indent=2) + "\n")
+            apply_choice(name, out["weights"][name], len(seqs), args)
     write_text_atomic(args.json, json.dumps(out, indent=2) + "\n")
+
+
+def apply_choice(name: str, entry: dict, n_sequences: int, args) -> None:
+    """Make the better resampling the default of weights ``name`` (its model card's ``crop_resampling``)."""
+    path = resolve_weights(name)
+    card = read_card(path)
+    card["crop_resampling"] = entry["better"]
+    measured = " vs ".join(f"{r} {entry['scores'][r]['auc']}" for r in RESAMPLINGS)
+    card["crop_resampling_choice"] = f"validation AUC {measured} on {n_sequences} held-out sequences ({args.json})"
+    write_text_atomic(card_path(path), json.dumps(card, indent=2) + "\n")
+    print(f"{name}: crop_resampling {entry['better']} ({measured})")
 
 
 if __name__ == "__main__":
