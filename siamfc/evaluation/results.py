@@ -29,6 +29,7 @@ from ..data.folder import (
     write_text_atomic,
 )
 from ..errors import DataError
+from ..geometry import polygons_to_boxes
 
 FORMATS = ("otb", "vot", "got10k")
 #: VOT trajectory markers (the toolkit's) and our marker for "this frame has a box".
@@ -108,8 +109,7 @@ def read_trajectory(tracker_dir, seq_name: str, fmt: str) -> Trajectory:
             continue
         rows = parse_box_text(text, f"{path}:{lineno} ", columns=(4, 8))
         if rows.shape[1] == 8:  # a polygon result: its bounding box
-            xs, ys = rows[0, 0::2], rows[0, 1::2]
-            rows = np.array([[xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()]])
+            rows = polygons_to_boxes(rows)
         status.append(BOX)
         boxes.append(rows[0])
     if not boxes:

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.folder import boxes_to_polygons, from_file_coords
+from ..data.folder import from_file_coords
 from ..data.sequence import Sequence
 from ..errors import DataError
+from ..geometry import boxes_to_polygons
 from .metrics import polygon_iou
 from .results import BOX, FAILURE, INIT, SKIPPED, Trajectory
 
