@@ -59,24 +59,45 @@ def test_ope_curves_and_first_frame_rule():
 
 def test_invalid_frames_otb_versus_lasot_rule():
     gt = np.array([[0, 0, 10, 10], [np.nan] * 4, [0, 0, 10, 10], [0, 0, 10, 10]], float)
-    pred = np.array([[0, 0, 10, 10], [90, 90, 5, 5], [0, 0, 10, 10], [np.nan] * 4], float)
+    pred = np.array([[0, 0, 10, 10], [90, 90, 5, 5], [0, 0, 10, 10], [50, 50, 5, 5]], float)
     otb = score_sequence(pred, gt, rule="otb")
-    lasot = score_sequence(pred, gt, rule="lasot")
-    # Success: the invalid frame and the missing prediction are misses under both rules (2 of 4).
-    assert otb.success[10] == lasot.success[10] == pytest.approx(0.5)
-    # Precision: the OTB toolkit counts the invalid frame as a hit, LaSOT does not.
+    # Success: the invalid frame and the wrong box are misses (2 of 4); precision: the OTB
+    # toolkit counts the invalid frame as a hit (error -1).
+    assert otb.success[10] == pytest.approx(0.5)
     assert otb.precision[0] == pytest.approx(0.75)
-    assert lasot.precision[0] == pytest.approx(0.5)
-    absent = np.array([False, False, True, False])
-    assert score_sequence(pred, np.nan_to_num(gt), absent=absent, rule="lasot").success[0] == pytest.approx(0.25)
+    # LaSOT: an absent frame is a miss in every curve ...
+    absent = np.array([False, True, False, False])
+    lasot = score_sequence(pred, np.nan_to_num(gt), absent=absent, rule="lasot")
+    assert lasot.success[0] == pytest.approx(0.5) and lasot.precision[0] == pytest.approx(0.5)
+    # ... while under the OTB rule the same frame would count as a precision hit.
+    assert score_sequence(pred, np.nan_to_num(gt), absent=absent, rule="otb").precision[0] == pytest.approx(0.75)
+
+
+def test_lasot_present_frame_with_nonpositive_ground_truth_is_success_miss_precision_hit():
+    # Row 2: file x = 0 (internal -1): present, but not a usable box (calc_seq_err_robust's rule).
+    gt = np.array([[5, 5, 10, 10], [-1, 5, 10, 10], [5, 5, 10, 10]], float)
+    pred = gt.copy()
+    s = score_sequence(pred, gt, absent=np.zeros(3, bool), rule="lasot")
+    assert s.success[0] == pytest.approx(2 / 3)
+    assert s.precision[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("bad", [[np.nan] * 4, [5, 5, 0, 10], [5, 5, 10, -3]])
+def test_unusable_result_rows_repeat_the_previous_box(bad):
+    gt = np.array([[5, 5, 10, 10], [7, 5, 10, 10], [7, 5, 10, 10]], float)
+    pred = np.array([[5, 5, 10, 10], [7, 5, 10, 10], bad], float)
+    s = score_sequence(pred, gt)
+    assert s.success[-2] == pytest.approx(1.0)  # frame 3 repeats frame 2's exact box
+    assert s.precision[0] == pytest.approx(1.0)
 
 
 def test_ope_length_mismatch_and_summary():
     gt = np.array([[0, 0, 10, 10]] * 3, float)
     with pytest.raises(DataError, match="2 result rows for 3"):
         score_sequence(gt[:2], gt, name="x")
-    short = score_sequence(gt[:2], gt, truncate_gt=True)
+    short = score_sequence(gt[:2], gt, trim=True)
     assert short.n_frames == 2
+    assert score_sequence(np.vstack([gt, gt]), gt, trim=True).n_frames == 3
     a = score_sequence(gt, gt, name="a")
     b = score_sequence(gt + [100, 0, 0, 0], gt, name="b")
     summary = summarize([a, b])

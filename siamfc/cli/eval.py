@@ -84,9 +84,19 @@ def run(args) -> int:
         print("GOT-10k test has no public ground truth: upload the results folder to the evaluation server")
         return 0
     reports = evaluate_results(folders, seqs, protocol, dataset=args.dataset, year=seqs.meta.get("year"))
+    print_warnings(reports, "eval")
     print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown,
                   plots_dir=args.plots, per_sequence=args.per_sequence, note=dataset_note(args.dataset)))
     return 0
+
+
+def print_warnings(reports, command: str) -> None:
+    """The scoring's warnings (e.g. a short result file), one line each on stderr."""
+    import sys
+
+    for r in reports:
+        for w in r.warnings:
+            print(f"siamfc {command}: warning: {w}", file=sys.stderr)
 
 
 def dataset_note(dataset: str) -> str | None:

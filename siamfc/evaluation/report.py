@@ -11,6 +11,10 @@ A tracker folder is one that holds ``run.json`` or result files; a folder of tra
 stands for all of them. A folder made for another dataset (``run.json``) is refused; sequences
 without a result are an error naming them, unless ``partial`` (then only the sequences every
 tracker has are scored, and the report says how many).
+
+Files are read as the official toolkits read them (see :mod:`siamfc.evaluation.ope`): a one-pass
+result of another length than the sequence is scored on the shorter length, with a warning
+naming the file (``TrackerReport.warnings``; the commands print them); unusable rows repeat the box before.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import numpy as np
 from ..errors import DataError
 from . import ope
 from .got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
-from .results import read_run_info, read_trajectory, result_path
+from .results import find_result, read_run_info, read_trajectory, result_path
 from .runner import PROTOCOL_FORMAT
 
 
@@ -36,6 +40,7 @@ class TrackerReport:
     summary: object
     folder: Path
     info: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
     def overall(self) -> dict:
         s = self.summary
@@ -65,20 +70,33 @@ def _is_tracker_folder(folder: Path) -> bool:
     return (folder / "run.json").is_file() or (folder / "baseline").is_dir()
 
 
+def _holds_result_files(folder: Path) -> bool:
+    """Result files directly inside (another toolkit's OTB-format folder), not a GOT-10k
+    sequence folder (which holds only ``<name>_001.txt`` / ``<name>_time.txt``)."""
+    own = {f"{folder.name}_001", f"{folder.name}_time"}
+    return any(p.suffix.lower() in (".txt", ".json") and p.stem not in own for p in folder.iterdir() if p.is_file())
+
+
 def expand_result_dirs(paths) -> list[Path]:
     """Tracker folders named by ``paths``: a folder with ``run.json`` (ours), a folder of such
-    folders (expanded), or a folder of another toolkit's result files (``*.txt`` or ``<seq>/``)."""
+    folders or of other toolkits' result folders (expanded), or a folder of another toolkit's
+    result files (``*.txt``, ``*.json`` or ``<seq>/``)."""
     out = []
     for p in map(Path, paths):
         if not p.is_dir():
             raise DataError(f"results folder not found: {p}")
+        subdirs = sorted(c for c in p.iterdir() if c.is_dir())
+        ours = [c for c in subdirs if _is_tracker_folder(c)]
+        theirs = [c for c in subdirs if _holds_result_files(c)]
         if _is_tracker_folder(p):
             out.append(p)
-            continue
-        children = sorted(c for c in p.iterdir() if c.is_dir() and _is_tracker_folder(c))
-        if children:
-            out += children
-        elif any(p.glob("*.txt")) or any(c.is_dir() for c in p.iterdir()):
+        elif ours:  # a results root made by `siamfc eval` (scores.json beside the tracker folders)
+            out += ours
+        elif _holds_result_files(p):
+            out.append(p)
+        elif theirs:
+            out += theirs
+        elif subdirs:  # GOT-10k-format files: <seq>/<seq>_001.txt
             out.append(p)
         else:
             raise DataError(f"{p} holds no tracker results (no run.json, result files or tracker sub-folders)")
@@ -91,7 +109,7 @@ def expand_result_dirs(paths) -> list[Path]:
 
 def available(folder: Path, names, protocol: str) -> list[str]:
     fmt = PROTOCOL_FORMAT[protocol]
-    return [n for n in names if result_path(folder, n, fmt).is_file()]
+    return [n for n in names if find_result(folder, n, fmt) is not None]
 
 
 def check_folder(folder: Path, names, protocol: str, dataset: str | None, partial: bool) -> list[str]:
@@ -120,6 +138,7 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
     folder = Path(folder)
     names = list(names if names is not None else seqs.names)
     fmt = PROTOCOL_FORMAT[protocol]
+    warnings = []
     if protocol == "vot":
         from .vot import sequence_bounds, summarize_vot
 
@@ -133,18 +152,20 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
         for n in names:
             seq = seqs[n]
             traj = read_trajectory(folder, n, fmt)
-            if len(traj.boxes) != len(seq):
-                raise DataError(f"{result_path(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of {n}")
+            if len(traj.boxes) != len(seq) and protocol != "got10k":  # GOT-10k's toolkit refuses these too
+                warnings.append(f"{find_result(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of "
+                                f"{n}; scored on the first {min(len(traj.boxes), len(seq))}, as the toolkits do")
             if protocol == "got10k":
                 scores.append(score_got10k_sequence(traj.boxes, seq, fps=traj.fps))
             else:
                 rule = "lasot" if protocol == "lasot" else "otb"
-                score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, fps=traj.fps)
+                score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, trim=True,
+                                           fps=traj.fps)
                 if seq.meta.get("attributes"):
                     score.extra["attributes"] = list(seq.meta["attributes"])
                 scores.append(score)
         summary = GOTSummary(scores) if protocol == "got10k" else ope.summarize(scores)
-    return TrackerReport(name or folder.name, protocol, summary, folder, read_run_info(folder))
+    return TrackerReport(name or folder.name, protocol, summary, folder, read_run_info(folder), warnings)
 
 
 def evaluate_results(paths, seqs, protocol: str, *, dataset: str | None = None, year: int | None = None,
@@ -245,6 +266,8 @@ def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note:
         if r.protocol == "vot" and r.summary.eao_range:
             entry["eao_range"] = list(r.summary.eao_range)
         entry["run"] = r.info
+        if r.warnings:
+            entry["warnings"] = list(r.warnings)
         out["trackers"][r.name] = _jsonable(entry)
     return out
 
