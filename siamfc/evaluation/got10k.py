@@ -1,8 +1,10 @@
 """GOT-10k metrics: average overlap (AO) and success rates SR0.5 / SR0.75.
 
 As the official toolkit computes them: the first frame (given to the tracker) and the frames
-where the target is absent (``absence.label``, or ``cover.label`` 0) are left out; both boxes are clipped to the frame
-(``meta_info.ini`` resolution) before the IoU when the resolution is known; the remaining
+where the target is absent (``absence.label``, or ``cover.label`` 0) are left out; both boxes are bounded by
+the frame (``meta_info.ini`` resolution) before the IoU when the resolution is known, the way the
+toolkit's ``rect_iou`` does it (:func:`clip_boxes`: a box crossing the left or top edge is
+shifted inside, not cut); the remaining
 frames' IoUs are **pooled over all sequences** -- AO is their mean, SR_t the fraction above t.
 A per-sequence AO is reported too. The test split has no public ground truth: its results are
 for the evaluation server.
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.folder import from_file_coords, to_file_coords
 from ..data.sequence import Sequence
 from ..errors import DataError
 from .metrics import box_iou
@@ -21,13 +24,19 @@ SR_THRESHOLDS = (0.5, 0.75)
 
 
 def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
-    """Boxes cut to the frame ``[0, width] x [0, height]`` (what lies outside is not counted)."""
-    b = np.array(boxes, dtype=np.float64)
-    x0 = np.clip(b[:, 0], 0, width)
-    y0 = np.clip(b[:, 1], 0, height)
-    x1 = np.clip(b[:, 0] + b[:, 2], 0, width)
-    y1 = np.clip(b[:, 1] + b[:, 3], 0, height)
-    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
+    """Boxes bounded by the frame as the GOT-10k toolkit's ``rect_iou(..., bound=(W, H))`` does.
+
+    On the file's 1-based numbers, ``x`` is clipped to ``[0, W]`` and then ``w`` to
+    ``[0, W - x]`` (``y``, ``h`` likewise). A box crossing the left or top edge therefore keeps
+    its width and moves inside (``x = -10, w = 50`` becomes ``x = 0, w = 50``), rather than
+    being cut at the edge: the official numbers are made this way, so ours are too.
+    """
+    b = to_file_coords(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    b[:, 0] = np.clip(b[:, 0], 0, width)
+    b[:, 1] = np.clip(b[:, 1], 0, height)
+    b[:, 2] = np.clip(b[:, 2], 0, width - b[:, 0])
+    b[:, 3] = np.clip(b[:, 3], 0, height - b[:, 1])
+    return from_file_coords(b)
 
 
 @dataclass
