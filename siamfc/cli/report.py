@@ -40,6 +40,6 @@ def run(args) -> int:
     if n < len(seqs):
         note = (note + " " if note else "") + f"Partial: {n} of {len(seqs)} sequences scored."
     print_warnings(reports, "report")
-    print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown,
+    print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown, latex_out=args.latex,
                   plots_dir=args.plots, per_sequence=args.per_sequence, note=note))
     return 0

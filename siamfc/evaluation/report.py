@@ -219,23 +219,30 @@ def sequence_table(reports: list[TrackerReport], metrics=("auc", "p20")):
     return headers, rows
 
 
-def attribute_table(reports: list[TrackerReport]):
-    """``(headers, rows)``: success AUC per attribute (mean over the sequences that have it), or None."""
-    if reports[0].protocol not in ("ope", "lasot"):
-        return None
-    attrs: dict[str, list[str]] = {}
+def attribute_members(reports: list[TrackerReport]) -> dict[str, list[str]]:
+    """Attribute (OTB: ``IV``, ``SV``, ...) -> the scored sequences that have it, sorted by attribute."""
+    members: dict[str, list[str]] = {}
     for s in reports[0].summary.sequences:
         for a in s.extra.get("attributes", []):
-            attrs.setdefault(a, []).append(s.name)
-    if not attrs:
+            members.setdefault(a, []).append(s.name)
+    return dict(sorted(members.items()))
+
+
+def attribute_table(reports: list[TrackerReport], metric: str = "auc"):
+    """``(headers, rows)``: success AUC (or ``p20``) per attribute -- the mean over the sequences
+    that have it, which is the score of their mean curve, as in the per-attribute plots -- or None."""
+    if reports[0].protocol not in ("ope", "lasot"):
+        return None
+    members = attribute_members(reports)
+    if not members:
         return None
     headers = ["Attribute", "Seqs"] + [r.name for r in reports]
     rows = []
-    for a in sorted(attrs):
-        members = set(attrs[a])
-        row = [a, str(len(members))]
+    for a, names in members.items():
+        keep = set(names)
+        row = [a, str(len(keep))]
         for r in reports:
-            row.append(_fmt(float(np.mean([s.auc for s in r.summary.sequences if s.name in members]))))
+            row.append(_fmt(float(np.mean([getattr(s, metric) for s in r.summary.sequences if s.name in keep]))))
         rows.append(row)
     return headers, rows
 
@@ -249,6 +256,44 @@ def format_table(headers, rows, markdown: bool = False) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     fmt = lambda r: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
+
+
+#: Columns where a higher value is better (bold in LaTeX); Failures: lower is better; FPS, Seqs: neither.
+HIGHER_IS_BETTER = {"AUC", "P20", "NormP", "AO", "SR0.5", "SR0.75", "EAO", "Accuracy", "Reliability"}
+
+
+def _latex_escape(text: str) -> str:
+    return "".join("\\" + c if c in "&%$#_{}" else c for c in str(text))
+
+
+def _best(values: list[str], lower: bool = False):
+    nums = [float(v) for v in values if v not in ("-", "")]
+    if not nums:
+        return None
+    return f"{(min(nums) if lower else max(nums)):.3f}"
+
+
+def format_latex(headers, rows, caption: str, per_row: bool = False) -> str:
+    """A ``booktabs`` table; the best score of each column (``per_row``: of each row, from the
+    third column on -- the per-attribute tables) in bold."""
+    bold = [[False] * len(r) for r in rows]
+    if per_row:
+        for i, r in enumerate(rows):
+            best = _best(r[2:])
+            bold[i] = [j >= 2 and best is not None and r[j] == best for j in range(len(r))]
+    else:
+        for j, h in enumerate(headers):
+            if h in HIGHER_IS_BETTER or h == "Failures":
+                best = _best([r[j] for r in rows], lower=h == "Failures")
+                for i, r in enumerate(rows):
+                    bold[i][j] = best is not None and r[j] == best
+    cell = lambda v, b: f"\\textbf{{{_latex_escape(v)}}}" if b else _latex_escape(v)  # noqa: E731
+    lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{_latex_escape(caption)}}}",
+             "\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", "\\toprule",
+             " & ".join(_latex_escape(h) for h in headers) + " \\\\", "\\midrule"]
+    lines += [" & ".join(cell(v, b) for v, b in zip(r, bs)) + " \\\\" for r, bs in zip(rows, bold)]
+    lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(lines)
 
 
 def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note: str | None = None) -> dict:
@@ -287,8 +332,12 @@ def _jsonable(x):
 
 
 def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=None, markdown_out=None,
-            plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
-    """Write the requested JSON / Markdown / plots and return the text for the terminal."""
+            latex_out=None, plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
+    """Write the requested JSON / Markdown / LaTeX / plots and return the text for the terminal.
+
+    Plots (OTB-style protocols): success, precision and normalised precision of the dataset, and
+    with sequence attributes (OTB) success and precision per attribute.
+    """
     import json
 
     from ..data.folder import write_text_atomic
@@ -299,9 +348,10 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
     if per_sequence and reports[0].protocol in ("ope", "lasot", "got10k"):
         metrics = ("ao",) if reports[0].protocol == "got10k" else ("auc", "p20")
         blocks.append(("Per sequence", sequence_table(reports, metrics)))
-    attrs = attribute_table(reports)
-    if attrs:
-        blocks.append(("Success AUC per attribute", attrs))
+    for metric, name in (("auc", "Success AUC per attribute"), ("p20", "Precision (20 px) per attribute")):
+        attrs = attribute_table(reports, metric)
+        if attrs:
+            blocks.append((name, attrs))
     title = f"{dataset} ({reports[0].protocol}, {len(reports[0].summary.sequences)} sequences)"
     text = "\n\n".join(f"{name}\n{format_table(*tbl)}" for name, tbl in blocks)
     text = f"{title}\n{text}" + (f"\n{note}" if note else "")
@@ -310,9 +360,13 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
     if markdown_out:
         md = "\n\n".join(f"**{name}** -- {title}\n\n{format_table(*tbl, markdown=True)}" for name, tbl in blocks)
         write_text_atomic(markdown_out, md + (f"\n\n{note}" if note else "") + "\n")
+    if latex_out:
+        tex = "\n\n".join(format_latex(*tbl, caption=f"{name} -- {title}", per_row="attribute" in name)
+                           for name, tbl in blocks)
+        write_text_atomic(latex_out, f"% needs \\usepackage{{booktabs}}\n{tex}\n")
     if plots_dir and reports[0].protocol in ("ope", "lasot"):
-        from .plots import plot_curves
+        from .plots import plot_attributes, plot_curves
 
-        paths = plot_curves(reports, plots_dir, title=dataset)
+        paths = plot_curves(reports, plots_dir, title=dataset) + plot_attributes(reports, plots_dir, title=dataset)
         text += "\nplots: " + ", ".join(str(p) for p in paths)
     return text
