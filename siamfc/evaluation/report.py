@@ -115,7 +115,10 @@ def available(folder: Path, names, protocol: str) -> list[str]:
 def check_folder(folder: Path, names, protocol: str, dataset: str | None, partial: bool) -> list[str]:
     """The sequences of ``names`` with results in ``folder``; errors for wrong or incomplete folders."""
     info = read_run_info(folder)
-    if dataset and info.get("dataset") and info["dataset"] != dataset and dataset != "bench":
+    made_for = info.get("dataset")
+    # "otb" (any OTB-style folder, e.g. the bench's OTB sequences) is scored by the OTB lists too.
+    same_family = made_for == "otb" and dataset in ("otb2015", "otb2013")
+    if dataset and made_for and made_for != dataset and dataset != "bench" and not same_family:
         raise DataError(f"{folder} holds results of dataset {info['dataset']!r}, not {dataset!r}")
     have = available(folder, names, protocol)
     if not have:
