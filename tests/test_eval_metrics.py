@@ -157,6 +157,8 @@ def test_eao_fragments_and_expected_overlap():
     assert curve[2] == pytest.approx((0.5 + 1.0) / 2)
     assert eao(frags2, 1, 2) == pytest.approx(np.mean(curve[1:3]))
     assert eao(frags2, 1, 50) == pytest.approx(np.mean(curve[1:]))  # as far as the curve goes
+    with pytest.raises(DataError, match="needs a '1' \\(initialisation\\) before it"):
+        fragments(_traj([BOX, FAILURE, SKIPPED, SKIPPED, SKIPPED, SKIPPED, BOX]), np.zeros(7))
 
 
 def test_got10k_ao_pools_frames_and_skips_first_and_absent():

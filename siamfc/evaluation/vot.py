@@ -175,6 +175,9 @@ def fragments(traj: Trajectory, overlaps: np.ndarray) -> list[tuple[np.ndarray, 
     inits = np.flatnonzero(traj.status == INIT)
     if not len(fails):
         return [(vals, False)]
+    if len(inits) < len(fails) or (inits[: len(fails)] > fails).any():
+        raise DataError(f"not a VOT trajectory: every '2' (failure) needs a '1' (initialisation) before it; "
+                        f"found {len(fails)} failures and {len(inits)} initialisations")
     out = [(vals[inits[k]: fails[k]], True) for k in range(len(fails))]
     if len(inits) > len(fails):
         out.append((vals[inits[-1]:], False))
@@ -248,6 +251,9 @@ def summarize_vot(pairs, year: int | None = None, burnin: int = BURNIN) -> VOTSu
     scores, frags = [], []
     for traj, seq, bounds in pairs:
         scores.append(score_vot_sequence(traj, seq, burnin, bounds))
-        frags += fragments(traj, trajectory_overlaps(traj, seq, bounds))
+        try:
+            frags += fragments(traj, trajectory_overlaps(traj, seq, bounds))
+        except DataError as exc:
+            raise DataError(f"{seq.name}: {exc}") from None
     rng = EAO_RANGES.get(year)
     return VOTSummary(scores, eao(frags, *rng) if rng and frags else None, rng)
