@@ -96,8 +96,10 @@ def test_got10k_ao_sr_equal_the_official_report(tmp_path, monkeypatch):
     _write_got_layout(tmp_path / "got", sequences)
     for tracker, boxes in trackers.items():
         for name, pred in boxes.items():
+            times = rng.uniform(0.005, 0.05, len(pred))
+            times[::13] = 0.0  # untimed frames: left out of the speed by both
             write_trajectory(tmp_path / "res" / "GOT-10k" / tracker, name, "got10k",
-                             Trajectory(from_file_coords(pred), None, np.full(len(pred), 0.01)))
+                             Trajectory(from_file_coords(pred), None, times))
     monkeypatch.chdir(tmp_path)  # the toolkit writes its report and plots under ./reports
     monkeypatch.setenv("MPLBACKEND", "Agg")
     official = ExperimentGOT10k(str(tmp_path / "got"), subset="val", result_dir=str(tmp_path / "res"),
@@ -108,8 +110,11 @@ def test_got10k_ao_sr_equal_the_official_report(tmp_path, monkeypatch):
         assert report.summary.ao == pytest.approx(theirs["overall"]["ao"], abs=1e-9)
         assert report.summary.sr(0.5) == pytest.approx(theirs["overall"]["sr"], abs=1e-9)
         assert report.summary.sr(0.75) == pytest.approx(theirs["overall"]["succ_curve"][75], abs=1e-9)
+        # Times go through the files' 6 decimals on both sides: equal to the last bit.
+        assert report.summary.fps == pytest.approx(theirs["overall"]["speed_fps"], rel=1e-9)
         for seq in report.summary.sequences:
             assert seq.ao == pytest.approx(theirs["seq_wise"][seq.name]["ao"], abs=1e-9)
+            assert seq.fps == pytest.approx(theirs["seq_wise"][seq.name]["speed_fps"], rel=1e-9)
     assert official["Edges"]["overall"]["ao"] < official["SiamFC"]["overall"]["ao"]
 
 

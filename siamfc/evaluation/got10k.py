@@ -6,8 +6,9 @@ the frame (``meta_info.ini`` resolution) before the IoU when the resolution is k
 toolkit's ``rect_iou`` does it (:func:`clip_boxes`: a box crossing the left or top edge is
 shifted inside, not cut); the remaining
 frames' IoUs are **pooled over all sequences** -- AO is their mean, SR_t the fraction above t.
-A per-sequence AO is reported too. The test split has no public ground truth: its results are
-for the evaluation server.
+A per-sequence AO is reported too. Speed is the toolkit's as well: the mean of ``1 / t`` over
+the frames' positive per-frame times (per sequence, and pooled over all frames). The test split
+has no public ground truth: its results are for the evaluation server.
 """
 from __future__ import annotations
 
@@ -44,7 +45,18 @@ class GOTSequenceScore:
     name: str
     ious: np.ndarray  # IoUs of the scored frames
     n_frames: int
-    fps: float | None = None
+    times: np.ndarray | None = None  # seconds per frame, as recorded
+
+    @property
+    def speeds(self) -> np.ndarray:
+        """``1 / t`` of the frames with a positive time (the toolkit drops NaN and zero times)."""
+        t = np.asarray(self.times if self.times is not None else [], dtype=np.float64)
+        t = t[np.isfinite(t) & (t > 0)]
+        return 1.0 / t
+
+    @property
+    def fps(self) -> float | None:
+        return float(self.speeds.mean()) if len(self.speeds) else None
 
     @property
     def ao(self) -> float:
@@ -57,7 +69,7 @@ class GOTSequenceScore:
         return d
 
 
-def score_got10k_sequence(pred, seq: Sequence, fps: float | None = None) -> GOTSequenceScore:
+def score_got10k_sequence(pred, seq: Sequence, times=None) -> GOTSequenceScore:
     """IoUs of frames 2..N where the target is present (NaN ground-truth rows are left out too)."""
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     if seq.meta.get("first_frame_only"):
@@ -73,7 +85,7 @@ def score_got10k_sequence(pred, seq: Sequence, fps: float | None = None) -> GOTS
         keep &= np.asarray(seq.meta["cover"]) > 0
     keep[0] = False
     ious = box_iou(pred[keep], gt[keep])
-    return GOTSequenceScore(seq.name, np.nan_to_num(ious, nan=0.0), len(seq), fps)
+    return GOTSequenceScore(seq.name, np.nan_to_num(ious, nan=0.0), len(seq), times)
 
 
 @dataclass
@@ -93,5 +105,6 @@ class GOTSummary:
 
     @property
     def fps(self) -> float | None:
-        v = [s.fps for s in self.sequences if s.fps]
-        return float(np.mean(v)) if v else None
+        """Mean ``1 / t`` over every timed frame of every sequence (the toolkit's ``speed_fps``)."""
+        v = np.concatenate([s.speeds for s in self.sequences]) if self.sequences else np.zeros(0)
+        return float(v.mean()) if len(v) else None

@@ -159,7 +159,7 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
                 warnings.append(f"{find_result(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of "
                                 f"{n}; scored on the first {min(len(traj.boxes), len(seq))}, as the toolkits do")
             if protocol == "got10k":
-                scores.append(score_got10k_sequence(traj.boxes, seq, fps=traj.fps))
+                scores.append(score_got10k_sequence(traj.boxes, seq, times=traj.times))
             else:
                 rule = "lasot" if protocol == "lasot" else "otb"
                 score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, trim=True,
