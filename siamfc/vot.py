@@ -56,11 +56,10 @@ def add_trax_arguments(p) -> None:
 
 def start_box(region) -> np.ndarray:
     """The 0-based ``(x, y, w, h)`` to start from, for a TraX rectangle or polygon (file numbers)."""
-    from trax import Region
-
-    if region.type == Region.RECTANGLE:
+    kind = region.type  # vot-trax's Region.RECTANGLE / Region.POLYGON are these strings
+    if kind == "rectangle":
         return from_file_coords(np.array([region.bounds()], dtype=np.float64))[0]
-    if region.type == Region.POLYGON:
+    if kind == "polygon":
         points = [v for point in region for v in point]
         polygon = as_polygons(points, "TraX region")
         if polygon.shape[1] != 8:
@@ -68,7 +67,7 @@ def start_box(region) -> np.ndarray:
 
             return from_file_coords(polygons_to_boxes(polygon))[0]  # not a quadrilateral: its bounding box
         return polygons_to_region_boxes(from_file_coords(polygon))[0]
-    raise DataError(f"TraX region of type {region.type!r}: only rectangles and polygons are accepted")
+    raise DataError(f"TraX region of type {kind!r}: only rectangles and polygons are accepted")
 
 
 def read_image(images: dict) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The official TraX clients, each run in a process of its own by tests/test_trax_vot_toolkit.py.
+"""The official TraX clients, each run in a process of its own by tests/test_eval_trax_vot_toolkit.py.
 
 vot-trax's client hands C callbacks (its logger) to libtrax and can crash the interpreter when
 they are collected in another order than it expects (seen once in a full test session: SIGSEGV

@@ -27,7 +27,10 @@ from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, read_trajecto
 from siamfc.evaluation.trackers import TrackerSpec
 from siamfc.geometry import polygons_to_region_boxes
 
-pytest.importorskip("trax", reason="the vot-trax package (test extra)")
+# vot-trax is imported by the client processes only: with its libtrax loaded in the test session,
+# a full session once died of SIGSEGV here (not reproduced with fewer tests).
+if importlib.util.find_spec("trax") is None:
+    pytest.skip("the vot-trax package (test extra)", allow_module_level=True)
 
 ENGINE = ["--backend", "torch", "--precision", "fp32"]  # the engine of docs/results/vot_bench
 SERVER = [sys.executable, "-m", "siamfc.vot", *ENGINE]
@@ -128,13 +131,11 @@ def test_run_by_hand_without_a_client_it_ends_with_one_line():
 
 def test_a_polygon_of_fewer_than_3_points_is_refused_by_name():
     """vot-trax's Python client cannot even send one (it asserts); another client could."""
-    from trax import Region
-
     from siamfc.errors import DataError
     from siamfc.vot import start_box
 
     class TwoPoints:
-        type = Region.POLYGON
+        type = "polygon"  # trax.Region.POLYGON
 
         def __iter__(self):
             return iter([(10.0, 10.0), (50.0, 10.0)])
