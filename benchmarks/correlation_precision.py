@@ -8,7 +8,6 @@ the frames where the upsampled peak (scale and position, before the window) diff
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 
@@ -25,13 +24,13 @@ def main() -> None:
     ref = SiamFCTracker(model=model, backend="torch", precision="fp32")
     fp32, bf16 = TorchEngine(model, "fp32"), TorchEngine(model, "bf16")
     ref.init(frames[0], box)
-    z = crop_and_resize(frames[0], tuple(ref.center), ref.z_size, 127, ref.avg_color)[None]
+    z = crop_and_resize(frames[0], tuple(ref.center), ref.z_size, ref.params.exemplar_size, ref.avg_color,
+                        resampling=ref.resampling)[None]
     kernel32, kernel16 = fp32.embed(z), bf16.embed(z)
 
     def peak(maps):
-        up = [cv2.resize(m, (272, 272), interpolation=cv2.INTER_CUBIC) for m in maps]
-        scale = int(np.argmax([u.max() for u in up] * ref.penalties))
-        return scale, np.unravel_index(int(np.argmax(up[scale])), up[scale].shape)
+        scale, up = ref.pick_scale(maps)  # the tracker's own choice: upsampled maps, penalty
+        return scale, np.unravel_index(int(np.argmax(up)), up.shape)
 
     moved = {"bf16 features, fp32 correlation (what the engines do)": 0, "bf16 features, bf16 correlation": 0}
     for frame in frames[1:]:

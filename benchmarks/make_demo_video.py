@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from siamfc.bench import demo_frames
-from siamfc.cli.bench import parse_size
+from siamfc.bench import parse_size
 from siamfc.video import VideoWriter
 
 

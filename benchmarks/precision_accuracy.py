@@ -20,6 +20,8 @@ from tqdm import tqdm
 from siamfc.data.registry import open_dataset
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
+from siamfc.fileio import write_text_atomic
+from siamfc.provenance import made_by
 from siamfc.tracking import SiamFCTracker
 
 
@@ -28,10 +30,9 @@ class CountingTracker(SiamFCTracker):
 
     disagreements = 0
 
-    def _best_scale(self, responses):
-        scale_id, up = super()._best_scale(responses)
-        raw_id = int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
-        self.disagreements += int(raw_id != scale_id)
+    def pick_scale(self, responses, on_raw=None):
+        scale_id, up = super().pick_scale(responses, on_raw)
+        self.disagreements += int(self.raw_peak_scale(responses) != scale_id)
         return scale_id, up
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     ap.add_argument("--out", default="docs/results/precision_accuracy.json")
     args = ap.parse_args()
     seqs = open_dataset("bench", args.root)
-    table = {"configs": args.configs, "sequences": {}, "mean_auc": {}, "seconds": {}}
+    table = {"made_by": made_by(), "configs": args.configs, "sequences": {}, "mean_auc": {}, "seconds": {}}
     for i, config in enumerate(args.configs):
         backend, precision, *flags = config.split(":")
         cls = CountingTracker if i == 0 else SiamFCTracker
@@ -61,8 +62,7 @@ def main() -> None:
         ref = args.configs[0]
         table.setdefault("max_abs_auc_diff", {})[config] = round(
             max(abs(r[config] - r[ref]) for r in table["sequences"].values()), 4)
-        with open(args.out, "w") as f:
-            json.dump(table, f, indent=2)
+        write_text_atomic(args.out, json.dumps(table, indent=2))
         print(config, "mean AUC", table["mean_auc"][config], "max |diff| to", ref, table["max_abs_auc_diff"][config])
 
 

@@ -26,8 +26,32 @@ import numpy as np
 import torch
 from torch import nn
 
-#: SiamFC's frame sizes (exemplar, search) and the score map they give.
-EXEMPLAR, INSTANCE = 127, 255
+from .errors import ConfigError
+from .model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
+
+
+
+#: name -> (backend, precision); the reference is built separately.
+CONFIGS = {
+    "torch fp32": ("torch", "fp32"),
+    "torch bf16": ("torch", "bf16"),
+    "torch-compile fp32": ("torch-compile", "fp32"),
+    "torch-compile bf16": ("torch-compile", "bf16"),
+    "onnxruntime fp32": ("onnxruntime", "fp32"),
+    "openvino fp32": ("openvino", "fp32"),
+    "openvino bf16": ("openvino", "bf16"),
+    "auto": ("auto", "auto"),
+}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size must be WIDTHxHEIGHT, e.g. 640x360, got {text!r}") from None
+    if w < 64 or h < 64:
+        raise ConfigError(f"--size {text}: frames must be at least 64x64")
+    return w, h
 
 
 def demo_frames(limit: int | None = None, size: tuple[int, int] | None = None):
@@ -84,8 +108,8 @@ def conv_flops(module: nn.Module, shape: tuple[int, ...]) -> tuple[float, tuple[
 
 def step_flops(model, num_scales: int) -> float:
     """FLOPs of one tracking step's network: the embedding of S search crops plus the correlation."""
-    backbone, feat = conv_flops(model.backbone, (num_scales, 3, INSTANCE, INSTANCE))
-    _, zfeat = conv_flops(model.backbone, (1, 3, EXEMPLAR, EXEMPLAR))
+    backbone, feat = conv_flops(model.backbone, (num_scales, 3, INSTANCE_SIZE, INSTANCE_SIZE))
+    _, zfeat = conv_flops(model.backbone, (1, 3, EXEMPLAR_SIZE, EXEMPLAR_SIZE))
     c, h, w = zfeat[1:]
     out = (feat[2] - h + 1) * (feat[3] - w + 1)
     return backbone + 2.0 * num_scales * out * c * h * w
@@ -283,3 +307,79 @@ def video_throughput(path, make_tracker, box=None, limit: int | None = None) -> 
         total = time.perf_counter() - start
         out[mode] = {"frames": n, "fps": n / total, "tracker_fps": n / tracker_s}
     return out
+
+
+def run_command(*, size: str = "640x360", params=("3s", "5s"), frames: int = 40, rounds: int = 3, configs=None,
+                weights=None, threads: int | None = None, peers: bool = False, video=None, box=None,
+                memory: bool = False, json_out=None) -> dict:
+    """What ``siamfc bench`` does (see its ``--help``): time every configuration this machine can
+    run, print the tables, and return (and with ``json_out`` write, atomically) every number,
+    with its provenance (command, version, weights and their SHA-256) under ``made_by``."""
+    from .fileio import write_text_atomic
+    from .model.weights import load_weights
+    from .provenance import made_by
+    from .runtime import TorchEngine
+    from .runtime.select import unavailable
+    from .tracking import SiamFCTracker, get_params
+
+    if threads:
+        torch.set_num_threads(threads)
+    if frames < 5 or rounds < 1:
+        raise ConfigError("--frames must be at least 5 and --rounds at least 1")
+    size = parse_size(size)
+    model = load_weights(weights)
+
+    names = configs or list(CONFIGS)
+    # "auto" always runs (it falls back); the others need their package, compiler or bf16 CPU.
+    reasons = {n: unavailable(*CONFIGS[n]) for n in names if n != "auto"}
+    runnable = {n: CONFIGS[n] for n in names if not reasons.get(n)}
+    skipped = sorted(n for n, why in reasons.items() if why)
+    decoded, first_box = demo_frames(frames, size)
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    print(f"machine: {machine_line()}")
+    print(f"frames: {len(decoded)} of {size[0]}x{size[1]} (bundled Crossing, resized), {rounds} rounds; "
+          "matmul peak measured here: "
+          f"fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
+    for name in skipped:
+        print(f"skipped {name}: {reasons[name]}")
+    report = {"made_by": made_by(weights), "machine": machine_line(), "size": list(size), "frames": len(decoded),
+              "rounds": rounds, "peaks_gflops": peaks, "skipped": skipped, "results": {}}
+    for ps in params:
+        variants = {"reference (torch fp32 eager, channels-first)": lambda ps=ps: SiamFCTracker(
+            engine=TorchEngine(model, "fp32", channels_last=False, fuse=False), params=ps, pick_scale_on_raw=False)}
+        for name, (backend, precision) in runnable.items():
+            variants[name] = (lambda b=backend, p=precision, ps=ps: SiamFCTracker(
+                model=model, params=ps, backend=b, precision=p, threads=threads))
+        if peers:
+            from .evaluation.trackers import OpenCVTracker
+
+            variants["opencv csrt"] = lambda: OpenCVTracker("csrt")
+            variants["opencv kcf"] = lambda: OpenCVTracker("kcf")
+        num_scales = get_params(ps).num_scales
+        flops = step_flops(model, num_scales)
+        rows = rows_for(run_bench(variants, decoded, first_box, ps, rounds=rounds), flops, peaks)
+        report["results"][ps] = {"step_gflop": flops / 1e9, "rows": rows}
+        print(f"\nSiamFC-{ps}: {num_scales} scales, {flops / 1e9:.1f} GFLOP per step "
+              f"(ceiling at the bf16 peak: {peaks['bf16'] / (flops / 1e9):.0f} fps)")
+        print(format_table(rows))
+    if memory:
+        report["memory"] = {name: measure_memory(*CONFIGS[name], size=size) for name in ("auto", "torch fp32")}
+        report["memory"]["auto, empty cache"] = measure_memory(*CONFIGS["auto"], size=size, cold=True)
+        for name, m in report["memory"].items():
+            line = m.get("error") or (f"{m['engine']}: tracker {m['tracker_mb']:.0f} MiB resident "
+                                      f"(process {m['rss_after_mb']:.0f} MiB, peak {m['peak_rss_mb']:.0f} MiB); "
+                                      f"built in {m['setup_s']:.2f} s after a {m['import_s']:.2f} s import")
+            print(f"fresh process, {name}: {line}")
+    if video:
+        from .track_video import parse_box
+
+        video_box = parse_box(box) if box else None
+        report["video"] = video_throughput(video, lambda: SiamFCTracker(model=model, threads=threads), video_box)
+        v = report["video"]
+        print(f"video {video}: {v['inline']['fps']:.1f} fps decoding inline, {v['prefetch']['fps']:.1f} fps "
+              f"decoding in a background thread (tracker alone: {v['prefetch']['tracker_fps']:.1f} fps; "
+              f"decoding alone: {v['decode_only']['fps']:.0f} fps)")
+    if json_out:
+        write_text_atomic(json_out, json.dumps(report, indent=2) + "\n")
+        print(f"wrote {json_out}")
+    return report

@@ -10,7 +10,6 @@ that does not open) is a :class:`~siamfc.errors.DataError` naming the source.
 from __future__ import annotations
 
 import glob
-import os
 import queue
 import threading
 from pathlib import Path
@@ -20,10 +19,11 @@ import numpy as np
 
 from .data.folder import IMAGE_EXTENSIONS, list_frames, natural_key
 from .errors import DataError
+from .fileio import AtomicFile
 from .frames import read_image
 
 #: Container -> FourCC of the annotated videos we write.
-VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
+VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".webm": "VP80"}  # webm (VP8): what browsers play
 
 
 class FrameSource:
@@ -185,22 +185,22 @@ def check_video_path(path) -> Path:
     """``path`` if we can write a video there (by its extension), else DataError."""
     path = Path(path)
     if path.suffix.lower() not in VIDEO_CODECS:
-        raise DataError(f"cannot write {path}: use a .mp4 or .avi file name")
+        raise DataError(f"cannot write {path}: use a .mp4, .avi or .webm file name")
     return path
 
 
 class VideoWriter:
-    """Write BGR frames to ``.mp4`` (MPEG-4 part 2) or ``.avi`` (MJPEG); the file appears complete or not at all."""
+    """Write BGR frames to ``.mp4`` (MPEG-4 part 2), ``.avi`` (MJPEG) or ``.webm`` (VP8); the file appears complete or not at all."""
 
     def __init__(self, path, fps: float | None, frame_size: tuple[int, int]) -> None:
         self.path = check_video_path(path)
         ext = self.path.suffix.lower()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Same extension on the temporary file: OpenCV picks the container from it.
-        self._tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{ext}")
-        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*VIDEO_CODECS[ext]), fps or 30.0,
+        # The temporary file keeps the extension: OpenCV picks the container from it.
+        self._file = AtomicFile(self.path)
+        self._writer = cv2.VideoWriter(str(self._file.tmp), cv2.VideoWriter_fourcc(*VIDEO_CODECS[ext]), fps or 30.0,
                                        tuple(int(v) for v in frame_size))
         if not self._writer.isOpened():
+            self._file.discard()
             raise DataError(f"cannot write video {self.path} (OpenCV has no encoder for {ext} here)")
         self.frames = 0
 
@@ -210,8 +210,7 @@ class VideoWriter:
 
     def close(self) -> Path:
         self._writer.release()
-        os.replace(self._tmp, self.path)
-        return self.path
+        return self._file.commit()
 
 
 def draw_box(frame: np.ndarray, box, color=(0, 255, 255), label: str | None = None, thickness: int = 2) -> np.ndarray:

@@ -48,6 +48,11 @@ def test_bench_prints_and_writes_every_number(tmp_path, capsys):
         assert r["fps"] > 0 and r["network_ms"] > 0 and 0 < r["peak_fraction"] and r["config"] in printed
         assert r["crop_ms"] > 0 and r["post_ms"] > 0 and r["first_frame_ms"] > 0 and r["setup_s"] >= 0
     assert set(report["peaks_gflops"]) == {"fp32", "bf16"} and 16.2 < report["results"]["3s"]["step_gflop"] < 16.5
+    made = report["made_by"]  # what made the file: command, version, weights and their hash
+    assert made["command"] == f"siamfc bench --frames 6 --rounds 1 --params 3s --size 320x180 --configs " \
+        f"{' '.join(repr(c) if ' ' in c else c for c in configs)} --json {out}".replace('"', "'")
+    assert made["siamfc_version"] and made["weights"].endswith(".safetensors") and len(made["weights_sha256"]) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # written atomically: no temporary left
 
 
 def test_bench_rejects_a_bad_size(capsys):

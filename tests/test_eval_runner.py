@@ -127,7 +127,13 @@ def test_eval_and_report_commands(otb_root, tmp_path, capsys):
     assert rc == 0
     rep = json.loads((tmp_path / "rep.json").read_text())
     assert rep["trackers"]["csrt"]["auc"] == pytest.approx(csrt["auc"])
-    assert "| Tracker |" in (tmp_path / "rep.md").read_text()
+    md = (tmp_path / "rep.md").read_text()
+    assert "| Tracker |" in md
+    # Every result file says what made it: the report's command, and each tracker's eval command.
+    assert rep["made_by"]["command"].startswith(f"siamfc report {res}") and rep["made_by"]["siamfc_version"]
+    eval_command = rep["trackers"]["csrt"]["run"]["made_by"]["command"]
+    assert eval_command.startswith(f"siamfc eval --dataset otb --root {otb_root} --tracker kcf csrt")
+    assert f"`{eval_command}`" in md and f"`{rep['made_by']['command']}`" in md
 
 
 def test_report_errors_are_one_line(otb_root, tmp_path, capsys):
@@ -163,6 +169,10 @@ def test_siamfc_runs_through_the_harness(otb_root, tmp_path):
     assert summary.tracked == ["Alpha"]
     traj = read_trajectory(tmp_path / "r" / "siamfc", "Alpha", "otb")
     assert traj.boxes.shape == (N, 4) and np.isfinite(traj.boxes).all() and traj.fps > 0
+    from siamfc.fileio import file_sha256
+
+    run = json.loads((tmp_path / "r" / "siamfc" / "run.json").read_text())
+    assert run["made_by"]["weights_sha256"] == file_sha256(weights) and run["engine"] and run["resampling"] == "bilinear"
 
 
 def test_vot_got10k_and_lasot_protocols_end_to_end(tmp_path, capsys):

@@ -97,13 +97,15 @@ def test_bf16_engines_keep_the_correlation_in_fp32_and_the_peak_in_place(model, 
             assert np.unravel_index(s.argmax(), s.shape) == np.unravel_index(r.argmax(), r.shape)
 
 
+@pytest.mark.parametrize("resampling", ["bilinear", "bicubic-aa"])
 @pytest.mark.parametrize("backend", [
     "torch", pytest.param("onnxruntime", marks=needs_ort), pytest.param("openvino", marks=needs_ov)])
-def test_exported_and_fast_trackers_follow_the_reference_boxes(model, backend):
-    """60 frames of Crossing: every fp32 backend stays within 0.5 px of the eager reference."""
-    frames, box = demo_frames(60)
-    ref = SiamFCTracker(engine=TorchEngine(model, "fp32", channels_last=False, fuse=False))
-    fast = SiamFCTracker(model=model, backend=backend, precision="fp32")
+def test_exported_and_fast_trackers_follow_the_reference_boxes(model, backend, resampling):
+    """60 frames of Crossing: every fp32 backend stays within 0.5 px of the eager reference, with
+    either crop resampling (the crop is made before the engine sees it; 15 frames for bicubic-aa)."""
+    frames, box = demo_frames(60 if resampling == "bilinear" else 15)
+    ref = SiamFCTracker(engine=TorchEngine(model, "fp32", channels_last=False, fuse=False), resampling=resampling)
+    fast = SiamFCTracker(model=model, backend=backend, precision="fp32", resampling=resampling)
     ref.init(frames[0], box)
     fast.init(frames[0], box)
     for frame in frames[1:]:
@@ -243,3 +245,26 @@ def test_engine_input_must_be_uint8_crops(model):
     engine = TorchEngine(model)
     with pytest.raises(SiamFCError, match=r"uint8 crops of shape \(N, H, W, 3\)"):
         engine.embed(np.zeros((1, 3, 127, 127), np.float32))
+
+
+def test_torch_backend_honours_threads(model):
+    """threads= reaches PyTorch's (process-wide) intra-op pool; it used to be silently ignored."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        tracker = SiamFCTracker(model=model, backend="torch", precision="fp32", threads=1)
+        assert torch.get_num_threads() == 1 and tracker.backend == "torch"
+        with pytest.raises(ConfigError, match="threads"):
+            create_engine(model, "torch", "fp32", threads=0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_the_bf16_override_is_read_at_every_call(monkeypatch):
+    detected = select.cpu_has_bf16()
+    monkeypatch.setenv("SIAMFC_CPU_BF16", "0")
+    assert select.cpu_has_bf16() is False
+    monkeypatch.setenv("SIAMFC_CPU_BF16", "1")
+    assert select.cpu_has_bf16() is True
+    monkeypatch.delenv("SIAMFC_CPU_BF16")
+    assert select.cpu_has_bf16() == detected

@@ -105,8 +105,9 @@ def test_window_pulls_towards_the_centre():
     assert start[0] + 0.5 * cell < windowed.center[0] < free.center[0] - 0.5 * cell
 
 
-def test_search_region_is_clamped_to_0_2_and_5_times_its_first_value():
-    for scale_id, bound in [(0, 0.2), (2, 5.0)]:
+def test_search_region_is_clamped_to_0_2_and_5_times_its_first_value_but_the_box_is_not():
+    """tracker.m clamps s_x only; the target size keeps following the chosen scale."""
+    for scale_id, bound, step in [(0, 0.2, 1 / 1.5), (2, 5.0, 1.5)]:
         tracker = started(window_influence=0.0, scale_penalty=1.0, scale_lr=1.0, scale_step=1.5)
         first, first_target = tracker.x_size, tracker.target_size.copy()
         maps = np.zeros((3, 17, 17), np.float32)
@@ -114,7 +115,7 @@ def test_search_region_is_clamped_to_0_2_and_5_times_its_first_value():
         for _ in range(10):
             box, _ = tracker._locate(maps.copy())
         assert tracker.x_size == pytest.approx(bound * first)
-        np.testing.assert_allclose(box[2:], first_target * bound)  # the box follows the clamp
+        np.testing.assert_allclose(box[2:], first_target * step ** 10)
 
 
 # -- determinism and the OpenCV contract ---------------------------------------------------------

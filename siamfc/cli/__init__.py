@@ -25,6 +25,7 @@ COMMANDS = {
     "convert": "convert",
     "export": "export",
     "bench": "bench",
+    "serve": "serve",
 }
 
 
@@ -57,8 +58,11 @@ def main(argv=None) -> int:
     # Library notes worth a line (e.g. which backend `auto` fell back to) go to stderr.
     logging.basicConfig(level=logging.INFO, format="siamfc: %(message)s", stream=sys.stderr)
     logging.getLogger("siamfc").setLevel(logging.INFO)
+    from ..provenance import running_command
+
     try:
-        return int(args._run(args) or 0)
+        with running_command(["siamfc", *(sys.argv[1:] if argv is None else argv)]):
+            return int(args._run(args) or 0)
     except SiamFCError as exc:
         print(f"siamfc {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,10 @@
-"""The ``--backend`` / ``--precision`` options shared by the commands that track."""
+"""The ``--weights`` / ``--backend`` / ``--precision`` / ``--resampling`` options shared by the commands that track."""
 from __future__ import annotations
+
+#: Help of every command's ``--weights``: a shipped name or a file.
+WEIGHTS_HELP = ("weights: a shipped name (default = the best on validation, paper = the authors' network, "
+                "scratch = trained from scratch by this project, finetuned) or a .safetensors/.pth file "
+                "(default: default)")
 
 
 def add_engine_arguments(p) -> None:
@@ -11,9 +16,14 @@ def add_engine_arguments(p) -> None:
     p.add_argument("--precision", default="auto", choices=PRECISIONS,
                    help="network precision; auto = bf16 on CPUs with bf16 instructions, else fp32; the "
                         "correlation is always fp32 (default: %(default)s)")
+    p.add_argument("--resampling", choices=("bilinear", "bicubic-aa"), default=None,
+                   help="how crops are resized: bilinear (OpenCV warpAffine) or bicubic-aa (the authors' MATLAB "
+                        "imresize: bicubic, antialiased when shrinking); default: the weights' model card "
+                        "(crop_resampling), else bilinear")
     p.add_argument("--exported", metavar="DIR",
                    help="run this export folder (siamfc export) with --backend onnxruntime or openvino")
 
 
 def engine_kwargs(args) -> dict:
-    return {"backend": args.backend, "precision": args.precision, "exported": args.exported}
+    return {"backend": args.backend, "precision": args.precision, "exported": args.exported,
+            "resampling": args.resampling}

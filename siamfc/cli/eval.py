@@ -28,7 +28,7 @@ def add_common_output(parser) -> None:
 
 def add_arguments(parser) -> None:
     from ..data.registry import DATASETS
-    from .engine_options import add_engine_arguments
+    from .engine_options import WEIGHTS_HELP, add_engine_arguments
     from ..evaluation.trackers import KINDS
 
     parser.add_argument("--dataset", required=True, choices=list(DATASETS), help="benchmark layout and protocol")
@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tracker", nargs="+", default=["siamfc"], choices=KINDS, metavar="TRACKER",
                         help=f"one or more of: {', '.join(KINDS)} (default: siamfc)")
     parser.add_argument("--name", help="results / report name of the tracker (one tracker only)")
-    parser.add_argument("--weights", help="SiamFC weights (default: the shipped ones)")
+    parser.add_argument("--weights", help=WEIGHTS_HELP)
     parser.add_argument("--params", default="3s", help="SiamFC parameter set: 3s or 5s (default 3s)")
     parser.add_argument("--override", default="", metavar="K=V,...", help="SiamFC parameter overrides")
     parser.add_argument("--onnx", nargs="+", default=[], metavar="FILE",
@@ -57,6 +57,7 @@ def run(args) -> int:
     from ..evaluation.runner import run_dataset
     from ..evaluation.trackers import TrackerSpec
     from ..tracking.params import parse_overrides
+    from .engine_options import engine_kwargs
 
     if args.name and len(args.tracker) > 1:
         raise ConfigError("--name applies to a single --tracker")
@@ -71,7 +72,7 @@ def run(args) -> int:
     for kind in args.tracker:
         spec = TrackerSpec(kind, name=args.name or "", weights=args.weights, params=args.params,
                            overrides=overrides if kind == "siamfc" else (), onnx=tuple(args.onnx), device=args.device,
-                           backend=args.backend, precision=args.precision, exported=args.exported)
+                           **(engine_kwargs(args) if kind == "siamfc" else {}))
         summary = run_dataset(seqs, spec, results, dataset=args.dataset, protocol=protocol, workers=args.workers,
                               threads=args.threads, progress=not args.no_progress, root=args.root)
         print(f"{spec.name}: {len(summary.tracked)} sequences tracked, {len(summary.skipped)} already done"

@@ -20,7 +20,6 @@ sequence folder holds its frames (directly, or under ``img/`` or ``color/``) and
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import write_text_atomic
 from ..geometry import polygons_to_boxes
 from .sequence import Sequence
 
@@ -99,17 +99,6 @@ def listed_sequences(folder, gt_name: str = "groundtruth.txt", names=None) -> li
         keep = set(names)
         found = [n for n in found if n in keep]
     return found
-
-
-def read_json(path, what: str = "file"):
-    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{what} not found: {path}")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
 # -- box files ---------------------------------------------------------------------------------
@@ -195,16 +184,6 @@ def format_row(values) -> str:
         else:
             out.append(f"{v:.4f}".rstrip("0").rstrip("."))
     return ",".join(out)
-
-
-def write_text_atomic(path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never a half file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
 
 
 def write_box_file(path, rows, one_based: bool = True) -> Path:

@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import frame_number, from_file_coords, list_frames, numbered_frames, parse_box_text, read_json
+from ..fileio import read_json
+from .folder import frame_number, from_file_coords, list_frames, numbered_frames, parse_box_text
 from .sequence import Sequence
 
 #: OTB-2015 (OTB-100): the 100 sequences of the official ``tb_100`` list.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import replace_atomically
 from . import ope
 
 #: OTB's attribute names, for the panel titles.
@@ -82,10 +83,7 @@ def _draw(ax, kind: CurveKind, curves: dict, title: str, colours: dict, legend_s
 
 
 def _save(fig, path: Path) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
-    tmp.replace(path)
-    return path
+    return replace_atomically(path, fig.savefig)  # the temporary name keeps .png: savefig's format
 
 
 def plot_curves(reports, out_dir, title: str = "") -> list[Path]:

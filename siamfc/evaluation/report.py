@@ -300,8 +300,13 @@ def format_latex(headers, rows, caption: str, per_row: bool = False) -> str:
 
 
 def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note: str | None = None) -> dict:
-    """Everything other programs need: overall scores, per-sequence scores, curves, thresholds."""
-    out = {"dataset": dataset, "protocol": reports[0].protocol, "root": str(root) if root else None, "trackers": {}}
+    """Everything other programs need: overall scores, per-sequence scores, curves, thresholds, and
+    what made them: ``made_by`` (this report's command and version) and, per tracker, ``run``
+    (its ``run.json``: the eval command, engine, weights and their SHA-256)."""
+    from ..provenance import made_by
+
+    out = {"dataset": dataset, "protocol": reports[0].protocol, "root": str(root) if root else None,
+           "made_by": made_by(weights=False), "trackers": {}}
     if note:
         out["note"] = note
     if reports[0].protocol in ("ope", "lasot"):
@@ -334,6 +339,25 @@ def _jsonable(x):
     return x
 
 
+def provenance_lines(reports: list[TrackerReport]) -> str:
+    """Markdown lines: the command of this report, and per tracker the command, engine and weights of its run."""
+    from ..provenance import command_line
+    from .. import __version__
+
+    lines = [f"Made by `{command_line()}` (siamfc {__version__}) from:"]
+    for r in reports:
+        made = (r.info or {}).get("made_by") or {}
+        what = [f"`{made['command']}`" if made.get("command") else "an eval run that recorded no command"]
+        if (r.info or {}).get("engine"):
+            what.append(f"engine {r.info['engine']}")
+        if made.get("weights_sha256"):
+            what.append(f"weights {Path(made['weights']).name} (sha256 {made['weights_sha256'][:12]})")
+        if made.get("siamfc_version"):
+            what.append(f"siamfc {made['siamfc_version']}")
+        lines.append(f"- {r.name}: " + ", ".join(what))
+    return "\n".join(lines)
+
+
 def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=None, markdown_out=None,
             latex_out=None, plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
     """Write the requested JSON / Markdown / LaTeX / plots and return the text for the terminal.
@@ -343,7 +367,7 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
     """
     import json
 
-    from ..data.folder import write_text_atomic
+    from ..fileio import write_text_atomic
 
     key = SORT_KEY[reports[0].protocol]
     reports = sorted(reports, key=lambda r: -(r.overall().get(key) or -1))  # best first in every table
@@ -362,7 +386,8 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
         write_text_atomic(json_out, json.dumps(reports_to_json(reports, dataset, root, note), indent=2) + "\n")
     if markdown_out:
         md = "\n\n".join(f"**{name}** -- {title}\n\n{format_table(*tbl, markdown=True)}" for name, tbl in blocks)
-        write_text_atomic(markdown_out, md + (f"\n\n{note}" if note else "") + "\n")
+        md += (f"\n\n{note}" if note else "") + "\n\n" + provenance_lines(reports)
+        write_text_atomic(markdown_out, md + "\n")
     if latex_out:
         tex = "\n\n".join(format_latex(*tbl, caption=f"{name} -- {title}", per_row="attribute" in name)
                            for name, tbl in blocks)

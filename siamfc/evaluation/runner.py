@@ -29,6 +29,7 @@ import numpy as np
 
 from ..data.sequence import Sequence
 from ..errors import DataError, SiamFCError
+from ..provenance import made_by
 from .results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
 from .trackers import TrackerSpec, box_is_usable
 
@@ -151,7 +152,9 @@ def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol
     tracker_dir.mkdir(parents=True, exist_ok=True)
     if not read_run_info(tracker_dir):
         engine = getattr(getattr(tracker, "engine", None), "describe", lambda: None)()  # what `auto` resolved to
-        write_run_info(tracker_dir, {**info, "engine": engine, "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+        resolved = {"engine": engine, "resampling": getattr(tracker, "resampling", None)}
+        made = made_by(spec.weights if spec.kind == "siamfc" else False, engine)
+        write_run_info(tracker_dir, {**info, **resolved, "created": made["created"], "made_by": made})
     summary = RunSummary(tracker_dir)
     todo = []
     for name in seqs.names:

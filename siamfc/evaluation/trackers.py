@@ -110,6 +110,7 @@ class TrackerSpec:
         params: SiamFC parameter set (``3s``/``5s``); ``overrides``: single values.
         onnx: ONNX files of NanoTrack / VitTrack.
         device: torch device for SiamFC; ``backend`` / ``precision``: its inference engine.
+        resampling: SiamFC's crop resampling (default: from the weights' model card).
     """
 
     kind: str
@@ -122,6 +123,7 @@ class TrackerSpec:
     backend: str = "auto"
     precision: str = "auto"
     exported: str | None = None
+    resampling: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -136,7 +138,8 @@ class TrackerSpec:
             from ..tracking import SiamFCTracker
 
             return SiamFCTracker(params=self.params, weights=self.weights, device=self.device, backend=self.backend,
-                                 precision=self.precision, exported=self.exported, **dict(self.overrides))
+                                 precision=self.precision, exported=self.exported, resampling=self.resampling,
+                                 **dict(self.overrides))
         return OpenCVTracker(self.kind, self.onnx)
 
     def describe(self) -> dict:
@@ -145,6 +148,8 @@ class TrackerSpec:
             d.update(weights=str(self.weights) if self.weights else "default", params=self.params,
                      overrides=dict(self.overrides), device=self.device, backend=self.backend, precision=self.precision,
                      exported=self.exported)
+            if self.resampling:  # else the model card's, recorded as run.json's "resampling"
+                d["resampling"] = self.resampling
         elif self.onnx:
             d["onnx"] = [str(p) for p in self.onnx]
         else:

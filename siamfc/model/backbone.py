@@ -8,8 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-#: Total stride of the embedding: one score-map cell is this many input pixels.
-STRIDE = 8
+from .architecture import STRIDE
 
 
 def _conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .architecture import STRIDE
 from .backbone import AlexNetEmbedding
 from .head import CorrelationHead
 
@@ -26,7 +27,7 @@ class SiamFC(nn.Module):
 
     @property
     def stride(self) -> int:
-        return int(getattr(self.backbone, "stride", 8))
+        return int(getattr(self.backbone, "stride", STRIDE))
 
     def forward(self, exemplar: torch.Tensor, search: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(exemplar), self.backbone(search))

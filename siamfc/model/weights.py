@@ -6,18 +6,51 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 
 from ..errors import WeightsError
+from ..fileio import file_sha256, replace_atomically, write_text_atomic
+from .architecture import ARCHITECTURE
 from .siamfc import SiamFC
 
-ARCHITECTURE = "siamfc-alexnet"
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
-#: The weights trained by this project and shipped with the package.
-DEFAULT_WEIGHTS = _ASSETS / "weights" / "siamfc_alexnet.safetensors"
+_SHIPPED_DIR = _ASSETS / "weights"
+#: Weights shipped with the package, by the name users select them with (``weights="paper"``,
+#: ``--weights paper``); each file has its model card beside it.
+SHIPPED = {
+    "paper": "siamfc_paper.safetensors",  # the authors' 2016-08-17 network, converted from int8 TFLite
+    "scratch": "siamfc_scratch.safetensors",  # trained from scratch by this project
+    "finetuned": "siamfc_finetuned.safetensors",  # the paper's network fine-tuned on this project's data
+}
+#: The name ``default`` stands for: the shipped weights that scored best on held-out validation videos.
+DEFAULT_NAME = "finetuned"  # set when the experiments of issue 10 are chosen
+#: The weights used when none are named.
+DEFAULT_WEIGHTS = _SHIPPED_DIR / SHIPPED[DEFAULT_NAME]
+
+
+def shipped_weights() -> dict[str, Path]:
+    """``{name: path}`` of the shipped weights present in this installation, ``default`` first."""
+    out = {"default": DEFAULT_WEIGHTS} if DEFAULT_WEIGHTS.is_file() else {}
+    out.update({name: _SHIPPED_DIR / f for name, f in SHIPPED.items() if (_SHIPPED_DIR / f).is_file()})
+    return out
+
+
+def resolve_weights(spec=None) -> Path:
+    """The file behind ``spec``: None or ``"default"``, a shipped name (:data:`SHIPPED`), or a path.
+
+    A bare word that is neither a shipped name nor an existing file is an error naming the choices.
+    """
+    if spec is None or str(spec) == "default":
+        return DEFAULT_WEIGHTS
+    text = str(spec)
+    if text in SHIPPED:
+        return _SHIPPED_DIR / SHIPPED[text]
+    path = Path(text)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        raise WeightsError(f"unknown weights name {text!r}: choose default, {', '.join(SHIPPED)}, or a file path")
+    return path
 
 
 def card_path(weights_path) -> Path:
@@ -25,21 +58,18 @@ def card_path(weights_path) -> Path:
 
 
 def save_weights(model: SiamFC, path, card: dict | None = None) -> Path:
-    """Write the model's fp32 state dict (atomically) and its model card."""
+    """Write the model's fp32 state dict and its model card, each atomically.
+
+    The card records the weights file's SHA-256 (``weights_sha256``), and :func:`read_card`
+    refuses a card whose hash is not that of the file beside it: between the two renames a
+    reader may find new weights beside the old card, but it can never use such a pair.
+    """
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items() if v.is_floating_point()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE})
-    os.chmod(tmp, 0o644)  # safetensors creates the file private; weights are meant to be shared
-    os.replace(tmp, path)
-    card = dict(card or {})
-    card.setdefault("architecture", ARCHITECTURE)
-    tmp_card = card_path(path).with_name(card_path(path).name + ".tmp")
-    tmp_card.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp_card, card_path(path))
+    path = replace_atomically(path, lambda tmp: save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE}))
+    card = {"architecture": ARCHITECTURE, **dict(card or {}), "weights_sha256": file_sha256(path)}
+    write_text_atomic(card_path(path), json.dumps(card, indent=2, sort_keys=False) + "\n")
     return path
 
 
@@ -83,16 +113,31 @@ def load_into(model: SiamFC, state: dict[str, torch.Tensor], source="weights") -
 
 
 def load_weights(path=None) -> SiamFC:
-    """A :class:`SiamFC` in eval mode with the weights at ``path`` (default: the shipped ones)."""
-    path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    if path == DEFAULT_WEIGHTS and not path.is_file():
-        raise WeightsError(f"no trained weights are bundled yet ({path} is missing); pass --weights")
+    """A :class:`SiamFC` in eval mode with the weights ``path``: a file, a shipped name, or None (default)."""
+    path = resolve_weights(path)
+    if path.parent == _SHIPPED_DIR and not path.is_file():
+        raise WeightsError(f"the shipped weights {path.name} are missing from this installation; pass --weights FILE")
     model = SiamFC()
     load_into(model, load_state(path), source=str(path))
     return model.eval()
 
 
 def read_card(path=None) -> dict:
-    """The model card beside ``path`` (empty if there is none)."""
-    p = card_path(path if path is not None else DEFAULT_WEIGHTS)
-    return json.loads(p.read_text()) if p.is_file() else {}
+    """The model card beside ``path`` (empty if there is none).
+
+    WeightsError if the card is not valid JSON, or records a ``weights_sha256`` that is not the
+    weights file's (a card of other weights, or the two caught half-way through an update).
+    """
+    path = resolve_weights(path)
+    p = card_path(path)
+    if not p.is_file():
+        return {}
+    try:
+        card = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"model card {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    recorded = card.get("weights_sha256")
+    if recorded and path.is_file() and recorded != file_sha256(path):
+        raise WeightsError(f"model card {p} belongs to other weights than {path} (weights_sha256 differs); "
+                           "re-save the weights with their card")
+    return card

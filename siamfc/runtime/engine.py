@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidFrameError
-
-#: The SiamFC network's fixed sizes (paper section 2.4): exemplar, search image, score map.
-EXEMPLAR_SIZE, INSTANCE_SIZE = 127, 255
+from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE, STRIDE
 
 
 def check_crops(images: np.ndarray) -> np.ndarray:
@@ -34,7 +32,7 @@ class Engine:
 
     backend = "?"
     precision = "fp32"
-    stride = 8
+    stride = STRIDE
 
     def embed(self, exemplar: np.ndarray):
         """phi(z) of one exemplar crop ``(1, 127, 127, 3)`` uint8; returned as the engine likes it."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -25,12 +24,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SiamFCError, WeightsError
+from ..fileio import replace_atomically, write_text_atomic
 from ..model.backbone import AlexNetEmbedding
 from ..model.fuse import fold_batchnorm
-from .engine import EXEMPLAR_SIZE, INSTANCE_SIZE
+from ..model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
 
 FORMATS = ("onnx", "openvino")
-ARCHITECTURE = "siamfc-alexnet"
 MANIFEST = "export.json"
 GRAPHS = ("backbone", "correlation")
 
@@ -79,16 +78,6 @@ def writable_folder(path) -> Path:
     return path
 
 
-def _replace_atomically(write, target: Path) -> None:
-    """``write(tmp_path)`` then rename over ``target``: a crash never leaves half a file."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
     """Write ``model`` (a SiamFC with the AlexNet embedding) as a deployable folder; see the module doc."""
     if format not in FORMATS:
@@ -116,8 +105,8 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
     for name, graph in (("backbone", backbone), ("correlation", correlation)):
         args, inputs, outputs, dynamic = examples[name]
         target = out_dir / f"{name}.onnx"
-        _replace_atomically(lambda tmp, g=graph, a=args, i=inputs, o=outputs, d=dynamic: torch.onnx.export(
-            g, a, str(tmp), input_names=i, output_names=o, opset_version=opset, dynamic_axes=d, dynamo=False), target)
+        replace_atomically(target, lambda tmp, g=graph, a=args, i=inputs, o=outputs, d=dynamic: torch.onnx.export(
+            g, a, str(tmp), input_names=i, output_names=o, opset_version=opset, dynamic_axes=d, dynamo=False))
         files.append(target.name)
         if format == "openvino":
             ov = _import_openvino()
@@ -128,7 +117,7 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
             files += [xml.name, xml.with_suffix(".bin").name]
     manifest = {"architecture": ARCHITECTURE, "format": format, "opset": opset, "weights_digest": weights_digest(model),
                 "gain": float(model.head.gain), "bias": model.head.bias.detach().item(), "files": files}
-    _replace_atomically(lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)), out_dir / MANIFEST)
+    write_text_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2))
     return out_dir
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendUnavailable, ConfigError, WeightsError
-from .engine import EXEMPLAR_SIZE, Engine, check_crops
+from ..model.architecture import EXEMPLAR_SIZE
+from .engine import Engine, check_crops
 from .export import read_manifest
 
 #: phi of a 127x127 exemplar: (1, 256, 6, 6).

@@ -39,11 +39,21 @@ def _say_once(message: str) -> None:
         log.info(message)
 
 
-@lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
-    """True if the CPU has native bf16 arithmetic (x86 AVX-512-BF16 / AMX-BF16, Arm BF16)."""
-    if os.environ.get("SIAMFC_CPU_BF16") in ("0", "1"):  # an override, for testing both paths
-        return os.environ["SIAMFC_CPU_BF16"] == "1"
+    """True if the CPU has native bf16 arithmetic (x86 AVX-512-BF16 / AMX-BF16, Arm BF16).
+
+    ``SIAMFC_CPU_BF16=0`` or ``1`` overrides the detection (to try both paths on one machine);
+    it is read at every call, so setting it later in a process takes effect. Only the CPU's
+    flags, which cannot change, are read once.
+    """
+    override = os.environ.get("SIAMFC_CPU_BF16")
+    if override in ("0", "1"):
+        return override == "1"
+    return _cpu_flags_have_bf16()
+
+
+@lru_cache(maxsize=1)
+def _cpu_flags_have_bf16() -> bool:
     try:
         with open("/proc/cpuinfo") as f:
             flags = set()
@@ -116,7 +126,7 @@ def build_engine(backend: str, model, precision: str, *, device="cpu", threads=N
             raise ConfigError(f"the {backend} backend needs the model (weights), not only an export folder")
         if backend == "torch-compile":
             _check_compiler()
-        return TorchEngine(model, precision, device, compile=backend == "torch-compile")
+        return TorchEngine(model, precision, device, compile=backend == "torch-compile", threads=threads)
     if backend not in EXPORTING:
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not str(device).startswith("cpu"):

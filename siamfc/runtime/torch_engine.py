@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..model.architecture import STRIDE
 from ..model.fuse import fold_batchnorm
 from .engine import Engine, check_crops
 
@@ -27,22 +28,29 @@ class TorchEngine(Engine):
         fuse: fold batch norm into the convolutions (inference only; same function).
         compile: ``torch.compile`` the embedding (Inductor, frozen weights); compiled at
             :meth:`warm_up` so that the first frame does not pay for it.
+        threads: intra-op threads. PyTorch has one such pool per process, so this calls
+            ``torch.set_num_threads(threads)``: it holds for everything else in the process too.
+            ``None`` leaves the pool as it is (all cores by default).
 
     ``TorchEngine(model, "fp32", channels_last=False, fuse=False)`` is the plain reference that
     existing SiamFC re-implementations run; ``siamfc bench`` times it side by side.
     """
 
     def __init__(self, model, precision: str = "fp32", device="cpu", *, channels_last: bool = True,
-                 fuse: bool = True, compile: bool = False) -> None:
+                 fuse: bool = True, compile: bool = False, threads: int | None = None) -> None:
         if precision not in DTYPES:
             raise ConfigError(f"precision must be one of {sorted(DTYPES)}, got {precision!r}")
+        if threads is not None:
+            if not (isinstance(threads, int) and threads >= 1):
+                raise ConfigError(f"threads must be a whole number >= 1, got {threads!r}")
+            torch.set_num_threads(threads)
         self.precision = precision
         self.backend = "torch-compile" if compile else "torch"
         self.device = torch.device(device)
         self.dtype = DTYPES[precision]
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         model = copy.deepcopy(model).eval()  # never touch a model that is being trained
-        self.stride = int(getattr(model, "stride", 8))
+        self.stride = int(getattr(model, "stride", STRIDE))
         backbone = fold_batchnorm(model.backbone) if fuse else model.backbone
         self.backbone = backbone.to(self.device, self.dtype, memory_format=self.memory_format)
         self.head = model.head.to(self.device, torch.float32)

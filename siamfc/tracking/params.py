@@ -5,6 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
 
 
 @dataclass(frozen=True)
@@ -16,14 +17,15 @@ class TrackerParams:
     scale_penalty: float = 0.9745
     scale_lr: float = 0.59  # damping of the size update
     window_influence: float = 0.176
-    exemplar_size: int = 127
-    instance_size: int = 255
+    exemplar_size: int = EXEMPLAR_SIZE
+    instance_size: int = INSTANCE_SIZE
     response_up: int = 16  # bicubic upsampling of the score map: 17 -> 272
     context: float = 0.5  # p = context * (w + h)
     min_scale: float = 0.2  # search region clamped to [min_scale, max_scale] x its first value
     max_scale: float = 5.0
     # Pick the scale on the raw maps and upsample only that one (False: upsample all, as the
-    # reference code does). Same boxes on every bench frame, measured; see the README.
+    # reference code does). ~0.6 ms faster, but not the same choice: it differed on 5-58 frames
+    # per bench sequence (docs/speed.md, docs/results/precision_accuracy.json).
     pick_scale_on_raw: bool = False
 
     def __post_init__(self) -> None:

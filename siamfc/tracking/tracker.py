@@ -9,7 +9,8 @@ State machine (the authors' reference behaviour):
   the non-centre scales by the scale penalty, take the scale whose (upsampled) map peaks
   highest, blend that map (min-subtracted, sum-normalised) with a Hann window (sum 1), move the
   centre by the peak's displacement (through ×16, stride 8 and the crop's scale) and damp the
-  size change; ``s_x`` stays within [0.2, 5] × its first value.
+  size change of both the search side ``s_x`` and the target; only ``s_x`` is clamped, to
+  [0.2, 5] × its first value (``tracker.m``: the box keeps following the chosen scale).
 """
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ..errors import InvalidBoxError, InvalidFrameError, TrackerStateError
+from ..errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
 from ..frames import as_bgr
-from .crop import context_size, crop_and_resize
+from .crop import RESAMPLINGS, context_size, crop_and_resize
 from .params import get_params
 
 
@@ -49,6 +50,23 @@ def check_box(box, frame_shape) -> tuple[float, float, float, float]:
     return x, y, w, h
 
 
+def card_resampling(weights=None, has_file: bool = True) -> str:
+    """The crop resampling the model card of ``weights`` (default: the shipped ones) asks for.
+
+    ``bilinear`` when there is no weights file (``has_file=False``), no card, or no
+    ``crop_resampling`` key in it; an unknown value is a ConfigError naming the card.
+    """
+    if not has_file:
+        return "bilinear"
+    from ..model.weights import DEFAULT_WEIGHTS, card_path, read_card
+
+    path = weights if weights is not None else DEFAULT_WEIGHTS
+    value = read_card(path).get("crop_resampling", "bilinear")
+    if value not in RESAMPLINGS:
+        raise ConfigError(f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}")
+    return value
+
+
 def hann_window(size: int) -> np.ndarray:
     """Outer product of Hann windows, normalised to sum 1."""
     h = np.hanning(size)
@@ -69,17 +87,35 @@ class SiamFCTracker:
             ``onnxruntime`` or ``openvino`` (see :mod:`siamfc.runtime`).
         precision: ``auto`` (default: bf16 on CPUs with bf16 instructions, for the shipped
             architecture; fp32 otherwise), ``fp32`` or ``bf16``. The correlation is always fp32.
-        threads: threads of the ONNX Runtime / OpenVINO backends (torch: ``torch.set_num_threads``).
+        threads: threads of the network: the ONNX Runtime / OpenVINO session's, or PyTorch's
+            (``torch.set_num_threads``, which is process-wide).
         engine: an already built :class:`~siamfc.runtime.Engine` (shared between trackers).
         exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
+        resampling: how crops are resized, ``bilinear`` or ``bicubic-aa`` (the authors' MATLAB
+            ``imresize``; see :mod:`siamfc.tracking.crop`). Default: the ``crop_resampling`` of the
+            weights' model card, ``bilinear`` where the card has none or no weights file is used
+            (a ``model`` or ``engine`` given directly).
 
     The engine works on its own copy of ``model``, so tracking never changes a model being trained.
-    After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing).
+    After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing),
+    and these hold what the step used (references to arrays it computed anyway, so reading them is
+    optional and free; they are replaced, never written into, by the next ``update``):
+
+    * ``last_responses``: ``(S, 17, 17)`` raw score maps, one per scale;
+    * ``last_response``: ``(U, U)`` the chosen scale's map upsampled (bicubic x16), before the window;
+    * ``last_windowed``: ``(U, U)`` that map normalised and blended with the cosine window (the
+      argmax of this one moved the box); ``last_peak``: its ``(row, col)``;
+    * ``last_scale_id`` (index into ``scale_factors``) and ``last_scale`` (the factor);
+    * ``last_search``: ``(centre_xy, side)`` of the chosen scale's search region in the frame;
+      ``crops[last_scale_id]`` is that region as the network saw it (overwritten by the next step).
     """
 
     def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
                  backend: str = "auto", precision: str = "auto", threads: int | None = None,
-                 engine=None, exported=None, **overrides):
+                 engine=None, exported=None, resampling: str | None = None, **overrides):
+        self.resampling = resampling or card_resampling(weights, has_file=model is None and engine is None)
+        if self.resampling not in RESAMPLINGS:
+            raise ConfigError(f"unknown crop resampling {self.resampling!r}; choose one of {', '.join(RESAMPLINGS)}")
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
         p = self.params
         if engine is None:
@@ -99,6 +135,8 @@ class SiamFCTracker:
         self.crops = np.empty((p.num_scales, p.instance_size, p.instance_size, 3), np.uint8)
         self.kernel = None
         self.last_timings = (0.0, 0.0, 0.0)
+        self.last_responses = self.last_response = self.last_windowed = None  # set by update(); see the class doc
+        self.last_scale_id = self.last_peak = self.last_search = None
 
     @property
     def backend(self) -> str:
@@ -107,6 +145,15 @@ class SiamFCTracker:
     @property
     def precision(self) -> str:
         return self.engine.precision
+
+    @property
+    def last_scale(self) -> float | None:
+        """The scale factor the last ``update`` chose (1.0: same size); None before the first update."""
+        return None if self.last_scale_id is None else float(self.scale_factors[self.last_scale_id])
+
+    def describe(self) -> str:
+        """What runs: the engine and the crop resampling, e.g. ``openvino bf16, bilinear crops``."""
+        return f"{self.engine.describe()}, {self.resampling} crops"
 
     def _frame(self, frame) -> np.ndarray:
         return as_bgr(frame, rgb=self.rgb)
@@ -125,7 +172,8 @@ class SiamFCTracker:
         self.min_x_size = p.min_scale * self.x_size
         self.max_x_size = p.max_scale * self.x_size
         self.avg_color = img.reshape(-1, 3).mean(axis=0)
-        z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color)
+        z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color,
+                            resampling=self.resampling)
         self.kernel = self.engine.embed(z[None])
 
     def update(self, frame) -> TrackResult:
@@ -141,7 +189,8 @@ class SiamFCTracker:
         p = self.params
         t0 = time.perf_counter()
         for crop, f in zip(self.crops, self.scale_factors):
-            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color, out=crop)
+            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color, out=crop,
+                            resampling=self.resampling)
         t1 = time.perf_counter()
         responses = self.engine.score(self.kernel, self.crops)
         t2 = time.perf_counter()
@@ -152,39 +201,50 @@ class SiamFCTracker:
     def _locate(self, responses: np.ndarray) -> TrackResult:
         """Turn the S raw score maps into the new state (and box)."""
         p = self.params
-        scale_id, up = self._best_scale(responses)
+        scale_id, up = self.pick_scale(responses)
         score = float(responses[scale_id].max())
         response = up - up.min()
         response /= response.sum() + 1e-16
         response = (1 - p.window_influence) * response + p.window_influence * self.window
         row, col = np.unravel_index(int(np.argmax(response)), response.shape)
+        self.last_responses, self.last_response, self.last_windowed = responses, up, response
+        self.last_scale_id, self.last_peak = scale_id, (int(row), int(col))
+        self.last_search = (self.center, self.x_size * self.scale_factors[scale_id])  # center is replaced below, not mutated
         # Displacement from the map centre -> search-crop pixels (stride, ×16) -> frame pixels.
         disp = np.array([col, row], dtype=np.float64) - (self.upscale_size - 1) / 2
         disp *= self.stride / p.response_up
         disp *= self.x_size * self.scale_factors[scale_id] / p.instance_size
         self.center = self.center + disp
-        # Damped size update.
+        # Damped size update, as the authors' tracker.m: the search side is damped and then
+        # clamped to [min_scale, max_scale] x its first value; the target size is damped from the
+        # same chosen scale but never clamped (the clamp bounds the search region, not the box).
         scale = (1 - p.scale_lr) + p.scale_lr * self.scale_factors[scale_id]
-        new_x_size = float(np.clip(self.x_size * scale, self.min_x_size, self.max_x_size))
-        scale = new_x_size / self.x_size  # the clamp may have cut the change short
-        self.x_size = new_x_size
-        self.z_size *= scale
+        self.x_size = float(np.clip(self.x_size * scale, self.min_x_size, self.max_x_size))
         self.target_size = self.target_size * scale
         w, h = self.target_size
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
         return TrackResult(tuple(float(v) for v in box), score)
 
-    def _best_scale(self, responses: np.ndarray) -> tuple[int, np.ndarray]:
-        """The scale whose penalised peak is highest, and its map upsampled (bicubic, ×16).
+    def upsample(self, score_map: np.ndarray) -> np.ndarray:
+        """One ``(17, 17)`` map, bicubic (OpenCV, a = -0.75) to ``(272, 272)`` (``response_up`` ×)."""
+        return cv2.resize(score_map, (self.upscale_size, self.upscale_size), interpolation=cv2.INTER_CUBIC)
 
-        The reference compares the peaks of the *upsampled* maps; ``pick_scale_on_raw`` compares
-        the raw 17x17 peaks and upsamples one map instead of S (a third of the cost at 3 scales).
-        The two choices were identical on every frame of the bench (README, "post-processing").
+    def raw_peak_scale(self, responses: np.ndarray) -> int:
+        """The scale whose penalised *raw* ``(17, 17)`` peak is highest (``pick_scale_on_raw``)."""
+        return int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
+
+    def pick_scale(self, responses: np.ndarray, on_raw: bool | None = None) -> tuple[int, np.ndarray]:
+        """The scale whose penalised peak is highest, and its map upsampled.
+
+        The reference (and the default) compares the peaks of the *upsampled* maps; ``on_raw``
+        (default: ``params.pick_scale_on_raw``) compares the raw 17x17 peaks and upsamples one map
+        instead of S. The two are *not* equivalent: along the reference trajectories on the bench
+        they chose differently on 5 to 58 frames per sequence (``raw_pick_disagreements`` in
+        docs/results/precision_accuracy.json, made by benchmarks/precision_accuracy.py; docs/speed.md).
         """
-        size = (self.upscale_size, self.upscale_size)
-        if self.params.pick_scale_on_raw:
-            scale_id = int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
-            return scale_id, cv2.resize(responses[scale_id], size, interpolation=cv2.INTER_CUBIC)
-        up = [cv2.resize(r, size, interpolation=cv2.INTER_CUBIC) for r in responses]
+        if self.params.pick_scale_on_raw if on_raw is None else on_raw:
+            scale_id = self.raw_peak_scale(responses)
+            return scale_id, self.upsample(responses[scale_id])
+        up = [self.upsample(r) for r in responses]
         scale_id = int(np.argmax([u.max() for u in up] * self.penalties))
         return scale_id, up[scale_id]

@@ -1,4 +1,4 @@
-"""Training checkpoints, written atomically (to a temporary name, fsync, then rename).
+"""Training checkpoints, written atomically (:mod:`siamfc.fileio`: a unique temporary file, fsync, rename).
 
 A checkpoint holds everything needed to continue a run exactly: model, optimiser, the epoch
 reached, the config it ran with, the torch RNG state and the log rows so far, as tensors and plain Python values only, so
@@ -7,13 +7,13 @@ function of (seed, pair index), so no sampler state beyond the epoch is needed.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import DataError
+from ..fileio import replace_atomically
 
 
 def _plain(obj):
@@ -29,15 +29,7 @@ def _plain(obj):
 
 def save_checkpoint(path, state: dict) -> Path:
     """``torch.save`` to a temporary file, fsync, rename: a kill leaves the old or the new file, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save(_plain(state), f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
+    return replace_atomically(path, lambda tmp: torch.save(_plain(state), str(tmp)))
 
 
 def load_checkpoint(path) -> dict:

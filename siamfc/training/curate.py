@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ..data.curated import COLUMNS, FORMAT, read_index
 from ..data.sequence import Sequence
 from ..errors import ConfigError, DataError
-from ..data.folder import write_text_atomic
+from ..fileio import write_text_atomic
 from .config import TrainConfig
 from .crops import crop_item, stored_side
 from .data import frame_size, load_sequences
