@@ -346,6 +346,9 @@ def provenance_lines(reports: list[TrackerReport]) -> str:
 
     lines = [f"Made by `{command_line()}` (siamfc {__version__}) from:"]
     for r in reports:
+        if not r.info:  # another toolkit's files (or ours from before run.json existed)
+            lines.append(f"- {r.name}: the result files in {r.folder} (no run.json: not made by siamfc eval)")
+            continue
         made = (r.info or {}).get("made_by") or {}
         what = [f"`{made['command']}`" if made.get("command") else "an eval run that recorded no command"]
         if (r.info or {}).get("engine"):
