@@ -59,24 +59,45 @@ def test_ope_curves_and_first_frame_rule():
 
 def test_invalid_frames_otb_versus_lasot_rule():
     gt = np.array([[0, 0, 10, 10], [np.nan] * 4, [0, 0, 10, 10], [0, 0, 10, 10]], float)
-    pred = np.array([[0, 0, 10, 10], [90, 90, 5, 5], [0, 0, 10, 10], [np.nan] * 4], float)
+    pred = np.array([[0, 0, 10, 10], [90, 90, 5, 5], [0, 0, 10, 10], [50, 50, 5, 5]], float)
     otb = score_sequence(pred, gt, rule="otb")
-    lasot = score_sequence(pred, gt, rule="lasot")
-    # Success: the invalid frame and the missing prediction are misses under both rules (2 of 4).
-    assert otb.success[10] == lasot.success[10] == pytest.approx(0.5)
-    # Precision: the OTB toolkit counts the invalid frame as a hit, LaSOT does not.
+    # Success: the invalid frame and the wrong box are misses (2 of 4); precision: the OTB
+    # toolkit counts the invalid frame as a hit (error -1).
+    assert otb.success[10] == pytest.approx(0.5)
     assert otb.precision[0] == pytest.approx(0.75)
-    assert lasot.precision[0] == pytest.approx(0.5)
-    absent = np.array([False, False, True, False])
-    assert score_sequence(pred, np.nan_to_num(gt), absent=absent, rule="lasot").success[0] == pytest.approx(0.25)
+    # LaSOT: an absent frame is a miss in every curve ...
+    absent = np.array([False, True, False, False])
+    lasot = score_sequence(pred, np.nan_to_num(gt), absent=absent, rule="lasot")
+    assert lasot.success[0] == pytest.approx(0.5) and lasot.precision[0] == pytest.approx(0.5)
+    # ... while under the OTB rule the same frame would count as a precision hit.
+    assert score_sequence(pred, np.nan_to_num(gt), absent=absent, rule="otb").precision[0] == pytest.approx(0.75)
+
+
+def test_lasot_present_frame_with_nonpositive_ground_truth_is_success_miss_precision_hit():
+    # Row 2: file x = 0 (internal -1): present, but not a usable box (calc_seq_err_robust's rule).
+    gt = np.array([[5, 5, 10, 10], [-1, 5, 10, 10], [5, 5, 10, 10]], float)
+    pred = gt.copy()
+    s = score_sequence(pred, gt, absent=np.zeros(3, bool), rule="lasot")
+    assert s.success[0] == pytest.approx(2 / 3)
+    assert s.precision[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("bad", [[np.nan] * 4, [5, 5, 0, 10], [5, 5, 10, -3]])
+def test_unusable_result_rows_repeat_the_previous_box(bad):
+    gt = np.array([[5, 5, 10, 10], [7, 5, 10, 10], [7, 5, 10, 10]], float)
+    pred = np.array([[5, 5, 10, 10], [7, 5, 10, 10], bad], float)
+    s = score_sequence(pred, gt)
+    assert s.success[-2] == pytest.approx(1.0)  # frame 3 repeats frame 2's exact box
+    assert s.precision[0] == pytest.approx(1.0)
 
 
 def test_ope_length_mismatch_and_summary():
     gt = np.array([[0, 0, 10, 10]] * 3, float)
     with pytest.raises(DataError, match="2 result rows for 3"):
         score_sequence(gt[:2], gt, name="x")
-    short = score_sequence(gt[:2], gt, truncate_gt=True)
+    short = score_sequence(gt[:2], gt, trim=True)
     assert short.n_frames == 2
+    assert score_sequence(np.vstack([gt, gt]), gt, trim=True).n_frames == 3
     a = score_sequence(gt, gt, name="a")
     b = score_sequence(gt + [100, 0, 0, 0], gt, name="b")
     summary = summarize([a, b])
@@ -107,25 +128,37 @@ def test_vot_accuracy_burnin_and_failures():
     assert score.accuracy == pytest.approx(1 / 3)
     summary = summarize_vot([(_traj(status, boxes), seq, None)], year=2016)
     assert summary.failures == 1 and summary.reliability == pytest.approx(np.exp(-30 / n))
+    # Two sequences: accuracy and failures are weighted by length (the toolkit's average AR).
+    short = Sequence("t", [None] * 20, gt[:20])
+    status2 = np.full(20, BOX)
+    status2[0] = INIT
+    boxes2 = np.tile([0.0, 0, 10, 10], (20, 1))  # IoU 1
+    both = summarize_vot([(_traj(status, boxes), seq, None), (_traj(status2, boxes2), short, None)])
+    assert both.accuracy == pytest.approx((30 / 3 + 20 * 1.0) / 50)
+    assert both.reliability == pytest.approx(np.exp(-30 * (30 * 1 / 50) / 25))
 
 
 def test_eao_fragments_and_expected_overlap():
-    # Sequence of 8 frames: init, 3 frames at 0.5, failure at 4, skip 5 -> re-init at 9 > length.
+    # 8 frames: init, 3 frames at 0.5, failure at 4, re-init would be at 9 > length: no further
+    # run, and the run that failed stays a failed run (vot-toolkit's EAOCurve).
     traj = _traj([INIT, BOX, BOX, BOX, FAILURE, SKIPPED, SKIPPED, SKIPPED])
     overlaps = np.array([np.nan, 0.5, 0.5, 0.5, np.nan, np.nan, np.nan, np.nan])
     frags = fragments(traj, overlaps)
-    assert len(frags) == 1 and not frags[0][1]  # re-init point past the end: one unfinished fragment
+    assert len(frags) == 1 and frags[0][1] and len(frags[0][0]) == 4  # init .. frame before the failure
     traj2 = _traj([INIT, BOX, FAILURE, SKIPPED, SKIPPED, SKIPPED, SKIPPED, INIT, BOX, BOX])
     ov2 = np.array([np.nan, 1.0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 1.0, 1.0])
     frags2 = fragments(traj2, ov2)
-    assert [f for _, f in frags2] == [True, False]
-    curve = expected_overlap_curve(frags2, 10)
-    assert curve[0] == 1.0
-    # Ns = 2: fragment 1 mean(frame 2) = 1; fragment 2 = 1 -> 1.
+    assert [f for _, f in frags2] == [True, False] and [len(v) for v, _ in frags2] == [2, 3]
+    curve = expected_overlap_curve(frags2)
+    assert len(curve) == 3 and curve[0] == 1.0
+    # index 1 (frames 2..2): both runs 1.0; index 2: the failed run pads zeros (1 + 0) / 2,
+    # the finished run (3 frames) still counts with (1 + 1) / 2.
     assert curve[1] == pytest.approx(1.0)
-    # Ns = 4: failed fragment 1 pads zeros: (1+0+0)/3; fragment 2 (length 3) no longer counts.
-    assert curve[3] == pytest.approx(1 / 3)
-    assert eao(frags2, 3, 4, max_len=10) == pytest.approx(np.mean([curve[2], curve[3]]))
+    assert curve[2] == pytest.approx((0.5 + 1.0) / 2)
+    assert eao(frags2, 1, 2) == pytest.approx(np.mean(curve[1:3]))
+    assert eao(frags2, 1, 50) == pytest.approx(np.mean(curve[1:]))  # as far as the curve goes
+    with pytest.raises(DataError, match="needs a '1' \\(initialisation\\) before it"):
+        fragments(_traj([BOX, FAILURE, SKIPPED, SKIPPED, SKIPPED, SKIPPED, BOX]), np.zeros(7))
 
 
 def test_got10k_ao_pools_frames_and_skips_first_and_absent():

@@ -25,7 +25,7 @@ def struck():
         traj = read_otb_toolkit_result(files[seq.name.lower()])
         results[seq.name] = (traj.boxes, seq.boxes)
         # The toolkit scores a result on its own length (ClifBar: 329 rows for 472 frames).
-        scores.append(score_sequence(traj.boxes, seq.boxes, name=seq.name, truncate_gt=True))
+        scores.append(score_sequence(traj.boxes, seq.boxes, name=seq.name, trim=True))
     return official, summarize(scores), results
 
 

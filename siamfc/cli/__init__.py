@@ -18,6 +18,7 @@ COMMANDS = {
     "demo": "demo",
     "eval": "eval",
     "report": "report",
+    "trax": "trax",
     "curate": "curate",
     "train": "train",
     "plot-train": "plot_train",

@@ -20,6 +20,7 @@ def add_common_output(parser) -> None:
     """Output options shared with ``siamfc report``."""
     parser.add_argument("--json", metavar="OUT", help="write overall, per-sequence scores and curves as JSON")
     parser.add_argument("--markdown", metavar="OUT", help="write the tables as Markdown")
+    parser.add_argument("--latex", metavar="OUT", help="write the tables as LaTeX (booktabs; best scores in bold)")
     parser.add_argument("--plots", metavar="DIR", help="write success / precision plots (PNG) to DIR")
     parser.add_argument("--per-sequence", action="store_true", help="also print a per-sequence table")
     parser.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
@@ -85,9 +86,19 @@ def run(args) -> int:
         print("GOT-10k test has no public ground truth: upload the results folder to the evaluation server")
         return 0
     reports = evaluate_results(folders, seqs, protocol, dataset=args.dataset, year=seqs.meta.get("year"))
-    print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown,
+    print_warnings(reports, "eval")
+    print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown, latex_out=args.latex,
                   plots_dir=args.plots, per_sequence=args.per_sequence, note=dataset_note(args.dataset)))
     return 0
+
+
+def print_warnings(reports, command: str) -> None:
+    """The scoring's warnings (e.g. a short result file), one line each on stderr."""
+    import sys
+
+    for r in reports:
+        for w in r.warnings:
+            print(f"siamfc {command}: warning: {w}", file=sys.stderr)
 
 
 def dataset_note(dataset: str) -> str | None:

@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from ..data.registry import open_dataset
     from ..evaluation.report import evaluate_results, publish
-    from .eval import dataset_note
+    from .eval import dataset_note, print_warnings
 
     seqs = open_dataset(args.dataset, args.root, check_frames=False)
     if args.sequences:
@@ -39,6 +39,7 @@ def run(args) -> int:
     n = len(reports[0].summary.sequences)
     if n < len(seqs):
         note = (note + " " if note else "") + f"Partial: {n} of {len(seqs)} sequences scored."
-    print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown,
+    print_warnings(reports, "report")
+    print(publish(reports, args.dataset, args.root, json_out=args.json, markdown_out=args.markdown, latex_out=args.latex,
                   plots_dir=args.plots, per_sequence=args.per_sequence, note=note))
     return 0

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..fileio import write_text_atomic
+from ..geometry import polygons_to_boxes
 from .sequence import Sequence
 
 #: Image file extensions recognised as frames (lower case).
@@ -190,20 +191,6 @@ def write_box_file(path, rows, one_based: bool = True) -> Path:
     rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
     rows = to_file_coords(rows, one_based)
     return write_text_atomic(path, "".join(format_row(r) + "\n" for r in rows))
-
-
-# -- geometry helpers shared by the readers ---------------------------------------------------
-def polygons_to_boxes(polygons: np.ndarray) -> np.ndarray:
-    """``(N, 8)`` corner lists -> ``(N, 4)`` axis-aligned bounding boxes ``(x, y, w, h)`` (NaN stays NaN)."""
-    xs, ys = polygons[:, 0::2], polygons[:, 1::2]
-    x0, y0 = xs.min(axis=1), ys.min(axis=1)
-    return np.stack([x0, y0, xs.max(axis=1) - x0, ys.max(axis=1) - y0], axis=1)
-
-
-def boxes_to_polygons(boxes: np.ndarray) -> np.ndarray:
-    """``(N, 4)`` boxes -> ``(N, 8)`` corners (clockwise from top-left)."""
-    x, y, w, h = boxes.T
-    return np.stack([x, y, x + w, y, x + w, y + h, x, y + h], axis=1)
 
 
 # -- the generic folder reader ------------------------------------------------------------------

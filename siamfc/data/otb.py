@@ -16,7 +16,9 @@ Layout quirks handled here, as the official OTB toolkit defines them:
   (the official ``sum(rect_anno > 0, 2) == 4``), e.g. Biker's rows where the box leaves the top of
   the frame, or the ``0,0,0,0`` padding of some copies; invalid rows become NaN.
 * Separators may be commas, tabs or spaces; ``attrs.txt`` (``SV, DEF, FM``) gives
-  ``meta["attributes"]``.
+  ``meta["attributes"]``; without it (e.g. ``OTB100.json``), an official OTB-100 sequence gets its
+  attributes from the benchmark's ``tb_100.txt`` (:func:`official_attributes`), for the
+  per-attribute tables and plots.
 
 Any other mismatch between frames and ground-truth rows is an error naming the file.
 
@@ -150,6 +152,22 @@ def _resolve(found: dict, wanted: list[str], root) -> dict[str, tuple[Path, Path
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _attribute_table() -> dict[str, list[str]]:
+    path = Path(__file__).resolve().parent.parent / "assets" / "otb" / "tb_100_attributes.txt"
+    table = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, attrs = line.split("\t")
+            table[normalise(name)] = [a.strip() for a in attrs.split(",") if a.strip()]
+    return table
+
+
+def official_attributes(name: str) -> list[str] | None:
+    """The OTB-100 attributes of ``name`` (``IV``, ``SV``, ... from ``tb_100.txt``), or None."""
+    return _attribute_table().get(normalise(name))
+
+
 # -- one sequence -------------------------------------------------------------------------------
 def _frame_range(name: str, version: str | None):
     key = normalise(name)
@@ -190,6 +208,8 @@ def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, c
     attrs = seq_dir / "attrs.txt"
     if attrs.is_file():
         meta["attributes"] = [a.strip() for a in attrs.read_text().replace("\n", ",").split(",") if a.strip()]
+    elif layout == "otb" and official_attributes(name):
+        meta["attributes"] = official_attributes(name)
     frame_ids = np.arange(first, first + len(frames))
     return Sequence(name, frames, boxes, frame_ids=frame_ids, meta=meta)
 
@@ -253,8 +273,10 @@ def _load_json_entry(entries: dict, images_root: Path, check_frames: bool, path,
     if check_frames and not frames[0].is_file():
         raise DataError(f"frame not found: {frames[0]} (pass the folder holding the videos)")
     first = frame_number(frames[0]) or 1
-    return Sequence(name, frames, boxes, frame_ids=np.arange(first, first + len(frames)),
-                    meta={"layout": "otb-json", "gt_file": str(path), "first_frame": first})
+    meta = {"layout": "otb-json", "gt_file": str(path), "first_frame": first}
+    if official_attributes(name):
+        meta["attributes"] = official_attributes(name)
+    return Sequence(name, frames, boxes, frame_ids=np.arange(first, first + len(frames)), meta=meta)
 
 
 def read_otb_json(path, version: str | None = None, check_frames: bool = False, names=None, images_root=None):

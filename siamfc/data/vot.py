@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import listed_sequences, polygons_to_boxes, read_box_file, sequence_frames
+from ..geometry import polygons_to_boxes
+from .folder import listed_sequences, read_box_file, sequence_frames
 from .sequence import Sequence
 
 YEARS = (2013, 2014, 2015, 2016, 2017, 2018)

@@ -1,11 +1,14 @@
 """GOT-10k metrics: average overlap (AO) and success rates SR0.5 / SR0.75.
 
 As the official toolkit computes them: the first frame (given to the tracker) and the frames
-where the target is absent (``absence.label``, or ``cover.label`` 0) are left out; both boxes are clipped to the frame
-(``meta_info.ini`` resolution) before the IoU when the resolution is known; the remaining
+where the target is absent (``absence.label``, or ``cover.label`` 0) are left out; both boxes are bounded by
+the frame (``meta_info.ini`` resolution) before the IoU when the resolution is known, the way the
+toolkit's ``rect_iou`` does it (:func:`clip_boxes`: a box crossing the left or top edge is
+shifted inside, not cut); the remaining
 frames' IoUs are **pooled over all sequences** -- AO is their mean, SR_t the fraction above t.
-A per-sequence AO is reported too. The test split has no public ground truth: its results are
-for the evaluation server.
+A per-sequence AO is reported too. Speed is the toolkit's as well: the mean of ``1 / t`` over
+the frames' positive per-frame times (per sequence, and pooled over all frames). The test split
+has no public ground truth: its results are for the evaluation server.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.folder import from_file_coords, to_file_coords
 from ..data.sequence import Sequence
 from ..errors import DataError
 from .metrics import box_iou
@@ -21,13 +25,19 @@ SR_THRESHOLDS = (0.5, 0.75)
 
 
 def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
-    """Boxes cut to the frame ``[0, width] x [0, height]`` (what lies outside is not counted)."""
-    b = np.array(boxes, dtype=np.float64)
-    x0 = np.clip(b[:, 0], 0, width)
-    y0 = np.clip(b[:, 1], 0, height)
-    x1 = np.clip(b[:, 0] + b[:, 2], 0, width)
-    y1 = np.clip(b[:, 1] + b[:, 3], 0, height)
-    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
+    """Boxes bounded by the frame as the GOT-10k toolkit's ``rect_iou(..., bound=(W, H))`` does.
+
+    On the file's 1-based numbers, ``x`` is clipped to ``[0, W]`` and then ``w`` to
+    ``[0, W - x]`` (``y``, ``h`` likewise). A box crossing the left or top edge therefore keeps
+    its width and moves inside (``x = -10, w = 50`` becomes ``x = 0, w = 50``), rather than
+    being cut at the edge: the official numbers are made this way, so ours are too.
+    """
+    b = to_file_coords(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    b[:, 0] = np.clip(b[:, 0], 0, width)
+    b[:, 1] = np.clip(b[:, 1], 0, height)
+    b[:, 2] = np.clip(b[:, 2], 0, width - b[:, 0])
+    b[:, 3] = np.clip(b[:, 3], 0, height - b[:, 1])
+    return from_file_coords(b)
 
 
 @dataclass
@@ -35,7 +45,18 @@ class GOTSequenceScore:
     name: str
     ious: np.ndarray  # IoUs of the scored frames
     n_frames: int
-    fps: float | None = None
+    times: np.ndarray | None = None  # seconds per frame, as recorded
+
+    @property
+    def speeds(self) -> np.ndarray:
+        """``1 / t`` of the frames with a positive time (the toolkit drops NaN and zero times)."""
+        t = np.asarray(self.times if self.times is not None else [], dtype=np.float64)
+        t = t[np.isfinite(t) & (t > 0)]
+        return 1.0 / t
+
+    @property
+    def fps(self) -> float | None:
+        return float(self.speeds.mean()) if len(self.speeds) else None
 
     @property
     def ao(self) -> float:
@@ -48,7 +69,7 @@ class GOTSequenceScore:
         return d
 
 
-def score_got10k_sequence(pred, seq: Sequence, fps: float | None = None) -> GOTSequenceScore:
+def score_got10k_sequence(pred, seq: Sequence, times=None) -> GOTSequenceScore:
     """IoUs of frames 2..N where the target is present (NaN ground-truth rows are left out too)."""
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     if seq.meta.get("first_frame_only"):
@@ -64,7 +85,7 @@ def score_got10k_sequence(pred, seq: Sequence, fps: float | None = None) -> GOTS
         keep &= np.asarray(seq.meta["cover"]) > 0
     keep[0] = False
     ious = box_iou(pred[keep], gt[keep])
-    return GOTSequenceScore(seq.name, np.nan_to_num(ious, nan=0.0), len(seq), fps)
+    return GOTSequenceScore(seq.name, np.nan_to_num(ious, nan=0.0), len(seq), times)
 
 
 @dataclass
@@ -84,5 +105,6 @@ class GOTSummary:
 
     @property
     def fps(self) -> float | None:
-        v = [s.fps for s in self.sequences if s.fps]
-        return float(np.mean(v)) if v else None
+        """Mean ``1 / t`` over every timed frame of every sequence (the toolkit's ``speed_fps``)."""
+        v = np.concatenate([s.speeds for s in self.sequences]) if self.sequences else np.zeros(0)
+        return float(v.mean()) if len(v) else None

@@ -12,19 +12,24 @@ Per sequence (``score_sequence``):
   axis), fraction **<=** t for t = 0, 0.01, ..., 0.5; the score is the curve's mean (its AUC, as
   the LaSOT toolkit ranks it).
 
-The divisor is always the sequence's full length. Frames without a usable ground truth (NaN rows:
-invalid OTB rows, UAV123 out-of-view rows, LaSOT/GOT absent frames):
+The divisor is always the sequence's full length. Frames without a usable ground truth -- a NaN row
+(invalid OTB rows, UAV123 out-of-view rows) or a row with a value <= 0 in the file's 1-based numbers
+(the toolkits' ``sum(rect_anno > 0, 2) == 4``) -- never count as a success, but count as a *hit* in
+the precision curves: the official OTB toolkit marks their centre error ``-1`` and then counts
+``error <= t`` (``calcSeqErrRobust.m`` / ``calc_seq_err_robust.py``); reproduced because the
+published OTB precision numbers include it (Biker, Board, Crowds, Twinnings...). LaSOT does the
+same for a *present* frame with such a ground truth. Frames where the dataset says the target is
+**absent** count, with ``rule="lasot"`` (LaSOT full occlusion / out of view), as a miss in every
+curve (removed from the numerators, kept in the divisor), as the LaSOT toolkit does; with
+``rule="otb"`` (OTB, UAV123, DTB70, the bench) as frames without a usable box.
 
-* ``rule="otb"`` (OTB, UAV123, DTB70, the bench): they never count as a success, but count as a
-  *hit* in the precision curves -- the official OTB toolkit marks their centre error ``-1`` and
-  then counts ``error <= t`` (``calcSeqErrRobust.m`` / ``calc_seq_err_robust.py``); reproduced
-  because the published OTB precision numbers include it (Biker, Board, Crowds, Twinnings...).
-* ``rule="lasot"`` (LaSOT): they count as a miss in every curve (removed from the numerators,
-  kept in the divisor), as the LaSOT toolkit does.
-
-A result row that is NaN (the tracker gave no box) is a miss in every curve. Over a dataset the
-per-sequence curves are averaged (each sequence weighs the same), and the scores are read off the
-averaged curves -- the same as averaging the per-sequence scores.
+Result rows are read as the toolkits read them (:func:`repair_results`): a row that is NaN or has
+``w <= 0`` or ``h <= 0`` repeats the previous box (OTB ``calcSeqErrRobust``, LaSOT
+``calc_seq_err_robust``; the toolkits skip the repeat where the ground-truth row itself is NaN,
+where the frame scores the same either way); with ``trim``, a result shorter than the ground
+truth is scored on its own length and a longer one is cut to the ground truth's. Over a dataset
+the per-sequence curves are averaged (each sequence weighs the same), and the scores are read off
+the averaged curves -- the same as averaging the per-sequence scores.
 """
 from __future__ import annotations
 
@@ -101,43 +106,65 @@ def _fraction(values: np.ndarray, thresholds: np.ndarray, above: bool) -> np.nda
     return hits.sum(axis=0) / float(len(values))
 
 
-def score_sequence(pred, gt, *, name: str = "", absent=None, rule: str = "otb", truncate_gt: bool = False,
+def repair_results(pred) -> np.ndarray:
+    """``(N, 4)`` result boxes where every row after the first that is NaN, or has ``w <= 0`` or
+    ``h <= 0``, repeats the row before it (the OTB / LaSOT toolkits' reading of a result)."""
+    pred = np.array(pred, dtype=np.float64).reshape(-1, 4)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(pred).all(axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
+    for i in np.flatnonzero(bad):
+        if i > 0:
+            pred[i] = pred[i - 1]
+    return pred
+
+
+def usable_ground_truth(gt) -> np.ndarray:
+    """``(N,)`` True where a ground-truth row is finite and all 4 file numbers are > 0 (1-based
+    x, y > 0 is internal x, y > -1), the toolkits' ``sum(rect_anno > 0, 2) == 4``."""
+    gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(gt).all(axis=1) & (gt[:, :2] > -1).all(axis=1) & (gt[:, 2:] > 0).all(axis=1)
+
+
+def score_sequence(pred, gt, *, name: str = "", absent=None, rule: str = "otb", trim: bool = False,
                    fps: float | None = None) -> SequenceScore:
     """Score one sequence. ``pred``, ``gt``: ``(N, 4)`` boxes; ``absent``: optional ``(N,)`` bool.
 
-    ``truncate_gt``: score a result shorter than the ground truth on its own length (the OTB
-    toolkit does; STRUCK's official ClifBar result has 329 of 472 rows). Off by default, as a
-    short result usually means an interrupted run: then a length mismatch is an error.
+    ``trim``: score a result of another length on the shorter of the two lengths, as the toolkits
+    do (STRUCK's official ClifBar result has 329 of 472 rows). Off by default (then a length
+    mismatch is an error); :mod:`siamfc.evaluation.report` turns it on and warns.
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
-    pred = np.array(pred, dtype=np.float64).reshape(-1, 4)
+    pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
-    if truncate_gt and len(pred) < len(gt):
-        gt = gt[: len(pred)]
-        absent = None if absent is None else np.asarray(absent)[: len(pred)]
+    if trim:
+        n = min(len(pred), len(gt))
+        pred, gt = pred[:n], gt[:n]
+        absent = None if absent is None else np.asarray(absent)[:n]
     if len(pred) != len(gt):
         raise DataError(f"{name or 'sequence'}: {len(pred)} result rows for {len(gt)} ground-truth rows")
     if len(gt) == 0:
         raise DataError(f"{name or 'sequence'}: no frames")
-    valid = np.isfinite(gt).all(axis=1)
-    if absent is not None:
-        valid &= ~np.asarray(absent, dtype=bool)
+    pred = repair_results(pred)
+    usable = usable_ground_truth(gt)
+    present = np.ones(len(gt), dtype=bool) if absent is None else ~np.asarray(absent, dtype=bool)
+    if rule == "otb":  # OTB-style toolkits know no absence: an absent frame is one without a usable box
+        usable &= present
+        present = np.ones(len(gt), dtype=bool)
     pred[0] = gt[0]
     iou = box_iou(pred, gt)
-    iou[~valid] = np.nan  # never a success
+    iou[~(usable & present)] = np.nan  # never a success
     # The OTB toolkit rounds centre errors to 4 decimals before thresholding.
     err = np.round(center_error(pred, gt), 4)
     nerr = normalized_center_error(pred, gt)
-    missing_pred = ~np.isfinite(pred).all(axis=1)
-    err[missing_pred & valid] = np.inf
-    nerr[missing_pred & valid] = np.inf
-    if rule == "otb":
-        err[~valid] = -1.0  # the toolkit's -1 marker: counted as a hit by "error <= t"
-        nerr[~valid] = -1.0
-    else:
-        err[~valid] = np.nan
-        nerr[~valid] = np.nan
+    missing_pred = ~np.isfinite(pred).all(axis=1)  # only when the first rows of a result are unusable
+    err[missing_pred & usable] = np.inf
+    nerr[missing_pred & usable] = np.inf
+    err[~usable] = -1.0  # the toolkit's -1 marker: counted as a hit by "error <= t"
+    nerr[~usable] = -1.0
+    err[~present] = np.nan  # absent (LaSOT): a miss in every curve
+    nerr[~present] = np.nan
     return SequenceScore(
         name=name,
         success=_fraction(iou, SUCCESS_THRESHOLDS, above=True),

@@ -11,6 +11,10 @@ A tracker folder is one that holds ``run.json`` or result files; a folder of tra
 stands for all of them. A folder made for another dataset (``run.json``) is refused; sequences
 without a result are an error naming them, unless ``partial`` (then only the sequences every
 tracker has are scored, and the report says how many).
+
+Files are read as the official toolkits read them (see :mod:`siamfc.evaluation.ope`): a one-pass
+result of another length than the sequence is scored on the shorter length, with a warning
+naming the file (``TrackerReport.warnings``; the commands print them); unusable rows repeat the box before.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import numpy as np
 from ..errors import DataError
 from . import ope
 from .got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
-from .results import read_run_info, read_trajectory, result_path
+from .results import find_result, read_run_info, read_trajectory, result_path
 from .runner import PROTOCOL_FORMAT
 
 
@@ -36,6 +40,7 @@ class TrackerReport:
     summary: object
     folder: Path
     info: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
     def overall(self) -> dict:
         s = self.summary
@@ -65,20 +70,33 @@ def _is_tracker_folder(folder: Path) -> bool:
     return (folder / "run.json").is_file() or (folder / "baseline").is_dir()
 
 
+def _holds_result_files(folder: Path) -> bool:
+    """Result files directly inside (another toolkit's OTB-format folder), not a GOT-10k
+    sequence folder (which holds only ``<name>_001.txt`` / ``<name>_time.txt``)."""
+    own = {f"{folder.name}_001", f"{folder.name}_time"}
+    return any(p.suffix.lower() in (".txt", ".json") and p.stem not in own for p in folder.iterdir() if p.is_file())
+
+
 def expand_result_dirs(paths) -> list[Path]:
     """Tracker folders named by ``paths``: a folder with ``run.json`` (ours), a folder of such
-    folders (expanded), or a folder of another toolkit's result files (``*.txt`` or ``<seq>/``)."""
+    folders or of other toolkits' result folders (expanded), or a folder of another toolkit's
+    result files (``*.txt``, ``*.json`` or ``<seq>/``)."""
     out = []
     for p in map(Path, paths):
         if not p.is_dir():
             raise DataError(f"results folder not found: {p}")
+        subdirs = sorted(c for c in p.iterdir() if c.is_dir())
+        ours = [c for c in subdirs if _is_tracker_folder(c)]
+        theirs = [c for c in subdirs if _holds_result_files(c)]
         if _is_tracker_folder(p):
             out.append(p)
-            continue
-        children = sorted(c for c in p.iterdir() if c.is_dir() and _is_tracker_folder(c))
-        if children:
-            out += children
-        elif any(p.glob("*.txt")) or any(c.is_dir() for c in p.iterdir()):
+        elif ours:  # a results root made by `siamfc eval` (scores.json beside the tracker folders)
+            out += ours
+        elif _holds_result_files(p):
+            out.append(p)
+        elif theirs:
+            out += theirs
+        elif subdirs:  # GOT-10k-format files: <seq>/<seq>_001.txt
             out.append(p)
         else:
             raise DataError(f"{p} holds no tracker results (no run.json, result files or tracker sub-folders)")
@@ -91,13 +109,16 @@ def expand_result_dirs(paths) -> list[Path]:
 
 def available(folder: Path, names, protocol: str) -> list[str]:
     fmt = PROTOCOL_FORMAT[protocol]
-    return [n for n in names if result_path(folder, n, fmt).is_file()]
+    return [n for n in names if find_result(folder, n, fmt) is not None]
 
 
 def check_folder(folder: Path, names, protocol: str, dataset: str | None, partial: bool) -> list[str]:
     """The sequences of ``names`` with results in ``folder``; errors for wrong or incomplete folders."""
     info = read_run_info(folder)
-    if dataset and info.get("dataset") and info["dataset"] != dataset and dataset != "bench":
+    made_for = info.get("dataset")
+    # "otb" (any OTB-style folder, e.g. the bench's OTB sequences) is scored by the OTB lists too.
+    same_family = made_for == "otb" and dataset in ("otb2015", "otb2013")
+    if dataset and made_for and made_for != dataset and dataset != "bench" and not same_family:
         raise DataError(f"{folder} holds results of dataset {info['dataset']!r}, not {dataset!r}")
     have = available(folder, names, protocol)
     if not have:
@@ -120,6 +141,7 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
     folder = Path(folder)
     names = list(names if names is not None else seqs.names)
     fmt = PROTOCOL_FORMAT[protocol]
+    warnings = []
     if protocol == "vot":
         from .vot import sequence_bounds, summarize_vot
 
@@ -133,18 +155,20 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
         for n in names:
             seq = seqs[n]
             traj = read_trajectory(folder, n, fmt)
-            if len(traj.boxes) != len(seq):
-                raise DataError(f"{result_path(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of {n}")
+            if len(traj.boxes) != len(seq) and protocol != "got10k":  # GOT-10k's toolkit refuses these too
+                warnings.append(f"{find_result(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of "
+                                f"{n}; scored on the first {min(len(traj.boxes), len(seq))}, as the toolkits do")
             if protocol == "got10k":
-                scores.append(score_got10k_sequence(traj.boxes, seq, fps=traj.fps))
+                scores.append(score_got10k_sequence(traj.boxes, seq, times=traj.times))
             else:
                 rule = "lasot" if protocol == "lasot" else "otb"
-                score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, fps=traj.fps)
+                score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, trim=True,
+                                           fps=traj.fps)
                 if seq.meta.get("attributes"):
                     score.extra["attributes"] = list(seq.meta["attributes"])
                 scores.append(score)
         summary = GOTSummary(scores) if protocol == "got10k" else ope.summarize(scores)
-    return TrackerReport(name or folder.name, protocol, summary, folder, read_run_info(folder))
+    return TrackerReport(name or folder.name, protocol, summary, folder, read_run_info(folder), warnings)
 
 
 def evaluate_results(paths, seqs, protocol: str, *, dataset: str | None = None, year: int | None = None,
@@ -198,23 +222,30 @@ def sequence_table(reports: list[TrackerReport], metrics=("auc", "p20")):
     return headers, rows
 
 
-def attribute_table(reports: list[TrackerReport]):
-    """``(headers, rows)``: success AUC per attribute (mean over the sequences that have it), or None."""
-    if reports[0].protocol not in ("ope", "lasot"):
-        return None
-    attrs: dict[str, list[str]] = {}
+def attribute_members(reports: list[TrackerReport]) -> dict[str, list[str]]:
+    """Attribute (OTB: ``IV``, ``SV``, ...) -> the scored sequences that have it, sorted by attribute."""
+    members: dict[str, list[str]] = {}
     for s in reports[0].summary.sequences:
         for a in s.extra.get("attributes", []):
-            attrs.setdefault(a, []).append(s.name)
-    if not attrs:
+            members.setdefault(a, []).append(s.name)
+    return dict(sorted(members.items()))
+
+
+def attribute_table(reports: list[TrackerReport], metric: str = "auc"):
+    """``(headers, rows)``: success AUC (or ``p20``) per attribute -- the mean over the sequences
+    that have it, which is the score of their mean curve, as in the per-attribute plots -- or None."""
+    if reports[0].protocol not in ("ope", "lasot"):
+        return None
+    members = attribute_members(reports)
+    if not members:
         return None
     headers = ["Attribute", "Seqs"] + [r.name for r in reports]
     rows = []
-    for a in sorted(attrs):
-        members = set(attrs[a])
-        row = [a, str(len(members))]
+    for a, names in members.items():
+        keep = set(names)
+        row = [a, str(len(keep))]
         for r in reports:
-            row.append(_fmt(float(np.mean([s.auc for s in r.summary.sequences if s.name in members]))))
+            row.append(_fmt(float(np.mean([getattr(s, metric) for s in r.summary.sequences if s.name in keep]))))
         rows.append(row)
     return headers, rows
 
@@ -228,6 +259,44 @@ def format_table(headers, rows, markdown: bool = False) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     fmt = lambda r: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
+
+
+#: Columns where a higher value is better (bold in LaTeX); Failures: lower is better; FPS, Seqs: neither.
+HIGHER_IS_BETTER = {"AUC", "P20", "NormP", "AO", "SR0.5", "SR0.75", "EAO", "Accuracy", "Reliability"}
+
+
+def _latex_escape(text: str) -> str:
+    return "".join("\\" + c if c in "&%$#_{}" else c for c in str(text))
+
+
+def _best(values: list[str], lower: bool = False):
+    nums = [float(v) for v in values if v not in ("-", "")]
+    if not nums:
+        return None
+    return f"{(min(nums) if lower else max(nums)):.3f}"
+
+
+def format_latex(headers, rows, caption: str, per_row: bool = False) -> str:
+    """A ``booktabs`` table; the best score of each column (``per_row``: of each row, from the
+    third column on -- the per-attribute tables) in bold."""
+    bold = [[False] * len(r) for r in rows]
+    if per_row:
+        for i, r in enumerate(rows):
+            best = _best(r[2:])
+            bold[i] = [j >= 2 and best is not None and r[j] == best for j in range(len(r))]
+    else:
+        for j, h in enumerate(headers):
+            if h in HIGHER_IS_BETTER or h == "Failures":
+                best = _best([r[j] for r in rows], lower=h == "Failures")
+                for i, r in enumerate(rows):
+                    bold[i][j] = best is not None and r[j] == best
+    cell = lambda v, b: f"\\textbf{{{_latex_escape(v)}}}" if b else _latex_escape(v)  # noqa: E731
+    lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{_latex_escape(caption)}}}",
+             "\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", "\\toprule",
+             " & ".join(_latex_escape(h) for h in headers) + " \\\\", "\\midrule"]
+    lines += [" & ".join(cell(v, b) for v, b in zip(r, bs)) + " \\\\" for r, bs in zip(rows, bold)]
+    lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(lines)
 
 
 def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note: str | None = None) -> dict:
@@ -250,6 +319,8 @@ def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note:
         if r.protocol == "vot" and r.summary.eao_range:
             entry["eao_range"] = list(r.summary.eao_range)
         entry["run"] = r.info
+        if r.warnings:
+            entry["warnings"] = list(r.warnings)
         out["trackers"][r.name] = _jsonable(entry)
     return out
 
@@ -275,6 +346,9 @@ def provenance_lines(reports: list[TrackerReport]) -> str:
 
     lines = [f"Made by `{command_line()}` (siamfc {__version__}) from:"]
     for r in reports:
+        if not r.info:  # another toolkit's files (or ours from before run.json existed)
+            lines.append(f"- {r.name}: the result files in {r.folder} (no run.json: not made by siamfc eval)")
+            continue
         made = (r.info or {}).get("made_by") or {}
         what = [f"`{made['command']}`" if made.get("command") else "an eval run that recorded no command"]
         if (r.info or {}).get("engine"):
@@ -288,8 +362,12 @@ def provenance_lines(reports: list[TrackerReport]) -> str:
 
 
 def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=None, markdown_out=None,
-            plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
-    """Write the requested JSON / Markdown / plots and return the text for the terminal."""
+            latex_out=None, plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
+    """Write the requested JSON / Markdown / LaTeX / plots and return the text for the terminal.
+
+    Plots (OTB-style protocols): success, precision and normalised precision of the dataset, and
+    with sequence attributes (OTB) success and precision per attribute.
+    """
     import json
 
     from ..fileio import write_text_atomic
@@ -300,9 +378,10 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
     if per_sequence and reports[0].protocol in ("ope", "lasot", "got10k"):
         metrics = ("ao",) if reports[0].protocol == "got10k" else ("auc", "p20")
         blocks.append(("Per sequence", sequence_table(reports, metrics)))
-    attrs = attribute_table(reports)
-    if attrs:
-        blocks.append(("Success AUC per attribute", attrs))
+    for metric, name in (("auc", "Success AUC per attribute"), ("p20", "Precision (20 px) per attribute")):
+        attrs = attribute_table(reports, metric)
+        if attrs:
+            blocks.append((name, attrs))
     title = f"{dataset} ({reports[0].protocol}, {len(reports[0].summary.sequences)} sequences)"
     text = "\n\n".join(f"{name}\n{format_table(*tbl)}" for name, tbl in blocks)
     text = f"{title}\n{text}" + (f"\n{note}" if note else "")
@@ -312,9 +391,13 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
         md = "\n\n".join(f"**{name}** -- {title}\n\n{format_table(*tbl, markdown=True)}" for name, tbl in blocks)
         md += (f"\n\n{note}" if note else "") + "\n\n" + provenance_lines(reports)
         write_text_atomic(markdown_out, md + "\n")
+    if latex_out:
+        tex = "\n\n".join(format_latex(*tbl, caption=f"{name} -- {title}", per_row="attribute" in name)
+                           for name, tbl in blocks)
+        write_text_atomic(latex_out, f"% needs \\usepackage{{booktabs}}\n{tex}\n")
     if plots_dir and reports[0].protocol in ("ope", "lasot"):
-        from .plots import plot_curves
+        from .plots import plot_attributes, plot_curves
 
-        paths = plot_curves(reports, plots_dir, title=dataset)
+        paths = plot_curves(reports, plots_dir, title=dataset) + plot_attributes(reports, plots_dir, title=dataset)
         text += "\nplots: " + ", ".join(str(p) for p in paths)
     return text

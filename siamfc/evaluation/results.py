@@ -15,6 +15,12 @@ Beside each result file, ``<seq>_time.txt`` holds the seconds each frame took (i
 from which the per-sequence fps is computed. The time file is written first and the result file
 last, both atomically: a result file that exists is complete, which is what makes runs resumable.
 ``run.json`` in the tracker folder records what produced it (tracker, dataset, parameters).
+
+Other toolkits' files are found under the names they use (:func:`find_result`): a result named
+``jogging_1.txt``, ``Jogging_1.txt`` or ``human4-2.txt`` belongs to ``Jogging-1`` / ``Human4-2``
+-- names match ignoring case, ``-``, ``_`` and spaces, as dataset folders do
+(:func:`siamfc.data.otb.normalise`); an OTB-format folder may hold the OTB toolkit's own
+``<Seq>.json`` results instead of ``.txt`` files.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import numpy as np
 from ..data.folder import format_row, from_file_coords, parse_box_text, read_box_file, to_file_coords, write_box_file
 from ..fileio import read_json, write_text_atomic
 from ..errors import DataError
+from ..geometry import polygons_to_boxes
 
 FORMATS = ("otb", "vot", "got10k")
 #: VOT trajectory markers (the toolkit's) and our marker for "this frame has a box".
@@ -62,8 +69,40 @@ def result_path(tracker_dir, seq_name: str, fmt: str) -> Path:
 
 
 def time_path(tracker_dir, seq_name: str, fmt: str) -> Path:
-    path = result_path(tracker_dir, seq_name, fmt)
-    return path.with_name(f"{seq_name}_time.txt")
+    return _time_file(result_path(tracker_dir, seq_name, fmt))
+
+
+def _time_file(result_file: Path) -> Path:
+    """``<seq>_time.txt`` beside ``<seq>.txt`` (OTB) or ``<seq>_001.txt`` (VOT, GOT-10k)."""
+    return result_file.with_name(f"{result_file.stem.removesuffix('_001')}_time.txt")
+
+
+def _candidates(tracker_dir: Path, fmt: str) -> dict[str, Path]:
+    """Result files of a folder by their sequence name as written (OTB: ``.txt`` or toolkit ``.json``)."""
+    if fmt == "otb":
+        return {p.stem: p for p in sorted(tracker_dir.glob("*"))
+                if p.suffix.lower() in (".txt", ".json") and p.is_file() and not p.stem.endswith("_time")
+                and p.name != "run.json"}
+    base = tracker_dir / "baseline" if fmt == "vot" else tracker_dir
+    if not base.is_dir():
+        return {}
+    return {d.name: d / f"{d.name}_001.txt" for d in sorted(base.iterdir()) if (d / f"{d.name}_001.txt").is_file()}
+
+
+def find_result(tracker_dir, seq_name: str, fmt: str) -> Path | None:
+    """The result file of ``seq_name`` in ``tracker_dir``: its standard name, else the one file
+    whose name matches it ignoring case, ``-``, ``_`` and spaces; None if there is none."""
+    from ..data.otb import normalise
+
+    exact = result_path(tracker_dir, seq_name, fmt)
+    if exact.is_file():
+        return exact
+    key = normalise(seq_name)
+    hits = [p for n, p in _candidates(Path(tracker_dir), fmt).items() if normalise(n) == key]
+    if len(hits) > 1:
+        raise DataError(f"{tracker_dir}: {len(hits)} result files could be {seq_name}'s: "
+                        f"{', '.join(p.name for p in hits)}; keep one")
+    return hits[0] if hits else None
 
 
 def write_trajectory(tracker_dir, seq_name: str, fmt: str, traj: Trajectory) -> Path:
@@ -89,10 +128,12 @@ def _read_times(path: Path) -> np.ndarray | None:
 
 def read_trajectory(tracker_dir, seq_name: str, fmt: str) -> Trajectory:
     """Read one sequence's result (DataError naming the file if missing or malformed)."""
-    path = result_path(tracker_dir, seq_name, fmt)
-    if not path.is_file():
-        raise DataError(f"result file not found: {path}")
-    times = _read_times(time_path(tracker_dir, seq_name, fmt))
+    path = find_result(tracker_dir, seq_name, fmt)
+    if path is None:
+        raise DataError(f"result file not found: {result_path(tracker_dir, seq_name, fmt)}")
+    if path.suffix.lower() == ".json":
+        return read_otb_toolkit_result(path)
+    times = _read_times(_time_file(path))
     if fmt != "vot":
         return Trajectory(read_box_file(path, columns=(4,)), None, times)
     boxes, status = [], []
@@ -106,8 +147,7 @@ def read_trajectory(tracker_dir, seq_name: str, fmt: str) -> Trajectory:
             continue
         rows = parse_box_text(text, f"{path}:{lineno} ", columns=(4, 8))
         if rows.shape[1] == 8:  # a polygon result: its bounding box
-            xs, ys = rows[0, 0::2], rows[0, 1::2]
-            rows = np.array([[xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()]])
+            rows = polygons_to_boxes(rows)
         status.append(BOX)
         boxes.append(rows[0])
     if not boxes:
@@ -116,7 +156,9 @@ def read_trajectory(tracker_dir, seq_name: str, fmt: str) -> Trajectory:
 
 
 def has_result(tracker_dir, seq_name: str, fmt: str) -> bool:
-    return result_path(tracker_dir, seq_name, fmt).is_file()
+    """A result exists (complete by construction: written last, atomically -- even if it is
+    shorter than the sequence, which the toolkits score on its own length)."""
+    return find_result(tracker_dir, seq_name, fmt) is not None
 
 
 def write_run_info(tracker_dir, info: dict) -> None:

@@ -1,24 +1,35 @@
 """VOT supervised (baseline) experiment: re-initialisation after failures, accuracy, robustness, EAO.
 
-Protocol (the VOT toolkit's, as in VOT-2015 ... 2018):
+Protocol and analysis as the VOT toolkit (``vot-toolkit`` 0.9, ``vot.experiment.multirun`` and
+``vot.analysis.supervised``) defines them for VOT-2015 ... 2018; ``tests/test_eval_official_toolkits.py``
+checks every number below against that package's own functions:
 
-* the tracker starts on frame 1 with the ground truth's axis-aligned bounding box (min/max of
-  the polygon's corners); a frame whose predicted region does not overlap the ground truth at
-  all (overlap <= 0) is a **failure**; the tracker is re-initialised **5 frames later** from the
-  ground truth there; the frames in between are skipped. The trajectory records ``1`` (init),
-  ``2`` (failure), ``0`` (skipped) or the box, as the toolkit's ``_001.txt`` files do.
+* the tracker starts on frame 1 from the ground truth; a polygon becomes the box the SiamFC
+  authors start from (:func:`siamfc.geometry.polygons_to_region_boxes`: centred on the corners'
+  mean, the rotated rectangle's area); a frame whose predicted region does not overlap the ground
+  truth at all (overlap <= 0) is a **failure**; the tracker is re-initialised **5 frames later**
+  from the ground truth there; the frames in between are skipped. The trajectory records ``1``
+  (init), ``2`` (failure), ``0`` (skipped) or the box, as the toolkit's ``_001.txt`` files do.
 * **overlap** is region IoU of the predicted rectangle and the ground-truth *polygon*, both
-  clipped to the frame (exact convex-polygon geometry; the toolkit rasterises: on the bench's
-  ``bag`` the two agree within 0.001). Without the frames (annotation-only root) no clipping.
-* **accuracy**: mean overlap over the tracked frames, leaving out the 10 frames after each
-  (re-)initialisation (burn-in) -- per sequence, and pooled over all frames of the dataset;
-* **robustness**: the number of failures (per sequence and in total), and the VOT-2018
-  reliability ``exp(-30 * failures / frames)`` over the dataset;
-* **EAO**: trajectories are cut into fragments at each re-initialisation; a fragment that ends
-  in a failure counts zero overlap for every later frame (to any length); the expected overlap
-  Phi(Ns) is the average, over fragments at least Ns frames long (or failed), of the mean
-  overlap of their frames 2..Ns (the initialisation frame is not scored); EAO is the mean of
-  Phi(Ns) for Ns in the year's range: VOT-2015/2016 108-371, VOT-2017/2018 100-356.
+  clipped to the frame (exact convex-polygon geometry; the toolkit rasterises to pixels: on the
+  bench's ``bag`` with SiamFC's result the two differ by less than 0.035 on single frames and
+  by less than 0.002 on their mean, as the tests check). Without the frames (annotation-only
+  root) no clipping.
+* **accuracy** of a sequence: mean overlap over its tracked frames, leaving out the 10 frames
+  from each (re-)initialisation on (burn-in) -- 0 if none is left; over the dataset, the mean of
+  the sequences' accuracies weighted by their lengths (``supervised_average_ar``);
+* **robustness**: the number of failures (per sequence, and the total in the tables), and the
+  toolkit's AR robustness ``exp(-30 * F / L)`` with ``F`` the length-weighted mean failures per
+  sequence and ``L`` the mean sequence length (``reliability``);
+* **EAO**: each (re-)initialisation starts a run; a run ends at its failure (the failure frame
+  excluded) and then counts zero overlap for every later frame, or reaches the end of the
+  sequence. A failure whose re-initialisation would fall past the end leaves no further run.
+  The curve at index ``j`` is the mean over the runs, failed or at least ``j + 1`` frames long,
+  of their mean overlap over frames ``2 .. j + 1`` (the initialisation frame is not scored),
+  up to the longest run; EAO is the mean of the curve over the indices ``low .. high`` of the
+  year's range -- VOT-2015/2016 108-371, VOT-2017/2018 100-356 -- which is how the toolkit's
+  ``supervised_eao_score`` indexes its 0-based curve. The toolkit sums in float32; we in float64
+  (the two agree within 1e-6).
 """
 from __future__ import annotations
 
@@ -27,9 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.folder import boxes_to_polygons, from_file_coords
+from ..data.folder import from_file_coords
 from ..data.sequence import Sequence
 from ..errors import DataError
+from ..geometry import boxes_to_polygons, polygons_to_region_boxes
 from .metrics import polygon_iou
 from .results import BOX, FAILURE, INIT, SKIPPED, Trajectory
 
@@ -69,10 +81,17 @@ def region_overlap(box, polygon, bounds=None) -> float:
     return polygon_iou(boxes_to_polygons(np.asarray(box, dtype=np.float64).reshape(1, 4))[0], polygon, bounds)
 
 
+def initial_boxes(seq: Sequence) -> np.ndarray:
+    """``(N, 4)`` the box a tracker starts from on each frame: the region box of a polygon,
+    else the ground-truth box."""
+    return polygons_to_region_boxes(seq.polygons) if seq.polygons is not None else np.asarray(seq.boxes)
+
+
 def track_supervised(tracker, seq: Sequence, skip: int = SKIP) -> Trajectory:
     """Run the supervised experiment on one sequence; returns the VOT trajectory with timings."""
     n = len(seq)
     polys = gt_polygons(seq)
+    starts = initial_boxes(seq)
     bounds = None
     boxes = np.full((n, 4), np.nan)
     status = np.full(n, SKIPPED, dtype=np.int64)
@@ -81,7 +100,7 @@ def track_supervised(tracker, seq: Sequence, skip: int = SKIP) -> Trajectory:
     for i in range(n):
         if i < init_at:
             continue
-        if i == init_at and not np.isfinite(seq.boxes[i]).all():
+        if i == init_at and not np.isfinite(starts[i]).all():
             init_at += 1  # no ground truth to restart from: try the next frame
             continue
         frame = seq.frame(i)
@@ -89,7 +108,7 @@ def track_supervised(tracker, seq: Sequence, skip: int = SKIP) -> Trajectory:
             bounds = frame_bounds(frame.shape[1], frame.shape[0])
         start = time.perf_counter()
         if i == init_at:
-            tracker.init(frame, seq.boxes[i])
+            tracker.init(frame, starts[i])
             times[i] = time.perf_counter() - start
             status[i] = INIT
             continue
@@ -114,8 +133,9 @@ class VOTSequenceScore:
 
     @property
     def accuracy(self) -> float:
+        """Mean counted overlap; 0 when no frame is counted (the toolkit's ``compute_accuracy``)."""
         valid = self.overlaps[np.isfinite(self.overlaps)]
-        return float(valid.mean()) if len(valid) else float("nan")
+        return float(valid.mean()) if len(valid) else 0.0
 
     def as_dict(self) -> dict:
         return {"accuracy": self.accuracy, "failures": self.failures, "frames": self.n_frames, "fps": self.fps}
@@ -143,53 +163,53 @@ def score_vot_sequence(traj: Trajectory, seq: Sequence, burnin: int = BURNIN, bo
     return VOTSequenceScore(seq.name, counted, int(np.sum(traj.status == FAILURE)), len(seq), traj.fps)
 
 
-def fragments(traj: Trajectory, overlaps: np.ndarray, skip: int = SKIP) -> list[tuple[np.ndarray, bool]]:
-    """Cut a trajectory at its re-initialisations: ``(overlaps of the fragment, ended in failure)``.
+def fragments(traj: Trajectory, overlaps: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+    """The runs of a trajectory: ``(overlaps of the run, ended in failure)``.
 
-    Non-box frames count 0 inside a fragment (its init frame is never scored anyway).
+    Run ``k`` goes from the ``k``-th initialisation to (not including) the ``k``-th failure;
+    after the last failure a run exists only if the tracker was initialised again (the
+    re-initialisation did not fall past the end); a trajectory without failures is one run.
+    Non-box frames count 0 (a run's first frame, its initialisation, is never scored).
     """
     vals = np.nan_to_num(overlaps, nan=0.0)
     fails = np.flatnonzero(traj.status == FAILURE)
-    starts = [0] + [f + skip for f in fails if f + skip <= len(vals)]
-    out = []
-    for k, s in enumerate(starts):
-        if k + 1 < len(starts):
-            out.append((vals[s: starts[k + 1] + 1], True))
-        else:
-            out.append((vals[s:], False))
+    inits = np.flatnonzero(traj.status == INIT)
+    if not len(fails):
+        return [(vals, False)]
+    if len(inits) < len(fails) or (inits[: len(fails)] > fails).any():
+        raise DataError(f"not a VOT trajectory: every '2' (failure) needs a '1' (initialisation) before it; "
+                        f"found {len(fails)} failures and {len(inits)} initialisations")
+    out = [(vals[inits[k]: fails[k]], True) for k in range(len(fails))]
+    if len(inits) > len(fails):
+        out.append((vals[inits[-1]:], False))
     return out
 
 
-def expected_overlap_curve(frags: list[tuple[np.ndarray, bool]], max_len: int) -> np.ndarray:
-    """Phi(Ns) for Ns = 1 .. max_len (index Ns - 1); Phi(1) = 1 by definition."""
-    curve = np.zeros(max_len)
+def expected_overlap_curve(frags: list[tuple[np.ndarray, bool]]) -> np.ndarray:
+    """The EAO curve up to the longest run: index ``j`` holds the mean, over the runs that
+    failed or are at least ``j + 1`` frames long, of their mean overlap over frames 2 .. j + 1;
+    index 0 (a run of just the initialisation frame) is 1 by definition."""
+    max_len = max((len(v) for v, _ in frags), default=0)
+    if max_len == 0:
+        return np.zeros(0)
+    padded = np.zeros((len(frags), max_len))
+    counted = np.zeros((len(frags), max_len), dtype=bool)
+    for k, (vals, failed) in enumerate(frags):
+        padded[k, : len(vals)] = vals
+        counted[k, : max_len if failed else len(vals)] = True  # zeros after a failure count
+    ns = np.arange(1, max_len)
+    means = np.ones((len(frags), max_len))
+    means[:, 1:] = np.cumsum(padded[:, 1:], axis=1) / ns
+    with np.errstate(invalid="ignore", divide="ignore"):
+        curve = (means * counted).sum(axis=0) / counted.sum(axis=0)
     curve[0] = 1.0
-    sums = np.zeros(max_len)
-    counts = np.zeros(max_len)
-    for vals, failed in frags:
-        # Mean overlap of frames 2..Ns of this fragment, for every Ns it reaches (zeros past a failure).
-        padded = np.zeros(max_len)
-        length = min(len(vals), max_len)
-        padded[:length] = vals[:length]
-        csum = np.cumsum(padded)
-        ns = np.arange(1, max_len + 1)
-        means = np.zeros(max_len)
-        means[1:] = (csum[1:] - csum[0]) / (ns[1:] - 1)
-        reach = max_len if failed else length
-        sums[:reach] += means[:reach]
-        counts[:reach] += 1
-    ok = counts > 0
-    curve[1:][ok[1:]] = sums[1:][ok[1:]] / counts[1:][ok[1:]]
-    curve[1:][~ok[1:]] = np.nan
     return curve
 
 
-def eao(frags: list[tuple[np.ndarray, bool]], low: int, high: int, max_len: int) -> float:
-    """Expected average overlap over sequence lengths ``low .. high`` (those up to ``max_len``,
-    the longest sequence, as the toolkit's curve stops there)."""
-    curve = expected_overlap_curve(frags, max_len)
-    window = curve[low - 1: high]
-    window = window[np.isfinite(window)]
+def eao(frags: list[tuple[np.ndarray, bool]], low: int, high: int) -> float:
+    """Expected average overlap: the mean of the curve's indices ``low .. high`` (as far as
+    the curve goes), the toolkit's ``supervised_eao_score``."""
+    window = expected_overlap_curve(frags)[low: high + 1]
     return float(window.mean()) if len(window) else float("nan")
 
 
@@ -199,20 +219,27 @@ class VOTSummary:
     eao: float | None
     eao_range: tuple | None
 
+    def _length_weighted(self, values) -> float:
+        lengths = np.array([s.n_frames for s in self.sequences], dtype=np.float64)
+        return float(np.dot(values, lengths) / lengths.sum())
+
     @property
     def accuracy(self) -> float:
-        """Frame-pooled mean overlap (every counted frame of every sequence weighs the same)."""
-        allv = np.concatenate([s.overlaps[np.isfinite(s.overlaps)] for s in self.sequences])
-        return float(allv.mean()) if len(allv) else float("nan")
+        """The sequences' accuracies, weighted by their lengths (the toolkit's average AR)."""
+        return self._length_weighted([s.accuracy for s in self.sequences])
 
     @property
     def failures(self) -> int:
+        """All failures of all sequences."""
         return int(sum(s.failures for s in self.sequences))
 
     @property
     def reliability(self) -> float:
-        frames = sum(s.n_frames for s in self.sequences)
-        return float(np.exp(-RELIABILITY_S * self.failures / frames))
+        """``exp(-30 * F / L)``: ``F`` the length-weighted mean failures per sequence, ``L`` the
+        mean sequence length (the toolkit's AR robustness)."""
+        mean_failures = self._length_weighted([s.failures for s in self.sequences])
+        mean_length = float(np.mean([s.n_frames for s in self.sequences]))
+        return float(np.exp(-RELIABILITY_S * mean_failures / mean_length))
 
     @property
     def fps(self) -> float | None:
@@ -220,12 +247,14 @@ class VOTSummary:
         return float(np.mean(v)) if v else None
 
 
-def summarize_vot(pairs, year: int | None = None, burnin: int = BURNIN, skip: int = SKIP) -> VOTSummary:
+def summarize_vot(pairs, year: int | None = None, burnin: int = BURNIN) -> VOTSummary:
     """Score ``(trajectory, sequence, bounds)`` triples: accuracy, robustness and (with ``year``) EAO."""
     scores, frags = [], []
     for traj, seq, bounds in pairs:
         scores.append(score_vot_sequence(traj, seq, burnin, bounds))
-        frags += fragments(traj, trajectory_overlaps(traj, seq, bounds), skip)
+        try:
+            frags += fragments(traj, trajectory_overlaps(traj, seq, bounds))
+        except DataError as exc:
+            raise DataError(f"{seq.name}: {exc}") from None
     rng = EAO_RANGES.get(year)
-    max_len = max((s.n_frames for s in scores), default=0)
-    return VOTSummary(scores, eao(frags, *rng, max_len) if rng and frags else None, rng)
+    return VOTSummary(scores, eao(frags, *rng) if rng and frags else None, rng)
