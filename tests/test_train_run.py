@@ -19,6 +19,7 @@ from siamfc.errors import ConfigError, DataError
 from siamfc.model import SiamFC
 from siamfc.model.weights import load_weights
 from siamfc.training import TrainConfig, export_model, train
+from siamfc.training.checkpoint import load_checkpoint
 
 TINY = dict(epochs=2, pairs_per_epoch=8, batch_size=4, val_pairs=4, val_track_min_frames=3, val_track_max_frames=6,
             precision="fp32", threads=1, seed=0)
@@ -92,7 +93,7 @@ def test_resume_after_sigkill_continues_identically(tmp_path, davis):
     finally:
         proc.wait()
     assert (run / "checkpoint.pt").exists()
-    done = torch.load(run / "checkpoint.pt", weights_only=False)["epoch"]
+    done = load_checkpoint(run / "checkpoint.pt")["epoch"]  # weights_only, as everywhere
     assert 1 <= done <= 3
     assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 0
     assert steps(run) == steps(ref)
