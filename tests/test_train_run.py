@@ -117,10 +117,12 @@ def test_unreadable_frames_are_skipped_and_reported(tmp_path):
     root = write_davis(tmp_path / "davis", videos=2, frames=4)
     (root / "video0" / "JPEGImages" / "00004.jpg").write_bytes(b"not a jpeg")
     (root / "video1" / "JPEGImages" / "00008.jpg").write_bytes(b"")
+    cut = root / "video1" / "JPEGImages" / "00004.jpg"  # a real JPEG cut short: counted and skipped too
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
     messages = []
     cfg = TrainConfig(**{**TINY, "epochs": 1, "val_pairs": 0, "val_fraction": 0.0})
     train(cfg, [f"davis={root}"], tmp_path / "run", progress=False, log=messages.append)
-    assert any("skipped 2 unreadable" in m and "00004.jpg" in m for m in messages)
+    assert any("skipped 3 unreadable" in m and "00004.jpg" in m for m in messages)
     # A frame listed in frames.txt but missing is a broken layout: a clear error before training.
     (root / "video1" / "JPEGImages" / "00008.jpg").unlink()
     with pytest.raises(DataError, match="00008"):
