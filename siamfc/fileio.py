@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, SiamFCError
 
 
 def _default_mode() -> int:
@@ -78,6 +78,22 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def writable_folder(path, what: str = "files") -> Path:
+    """Create the folder ``path`` (and its parents) and check that a file can be written in it;
+    else one line saying why (``what`` names what was to be written: "the export", "the run")."""
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise SiamFCError(f"cannot write {what} to {path}: {parent} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise SiamFCError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def replace_atomically(path, write) -> Path:

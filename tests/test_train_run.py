@@ -113,6 +113,37 @@ def test_resume_with_another_config_is_refused(tmp_path, davis):
     assert main(["train", "--out", str(tmp_path / "nothing"), "--resume"]) == 2  # no checkpoint: one-line error
 
 
+def test_resume_from_another_directory_with_relative_data(tmp_path, davis, monkeypatch):
+    """The run stores resolved paths: relative --data works from anywhere, and the same data
+    given as an absolute path is the same data."""
+    cfg = write_config(tmp_path / "c.yaml", epochs=1, val_pairs=0, val_fraction=0.0)
+    monkeypatch.chdir(davis.parent)
+    assert main(["train", "--config", str(cfg), "--data", f"davis={davis.name}", "--out", "run", "--no-progress"]) == 0
+    run = davis.parent / "run"
+    assert load_checkpoint(run / "checkpoint.pt")["data"] == [f"davis={davis.resolve()}"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["train", "--out", str(run), "--resume", "--no-progress"]) == 0
+    assert main(["train", "--out", str(run), "--resume", "--data", f"davis={davis.resolve()}", "--no-progress"]) == 0
+    monkeypatch.chdir(davis.parent)
+    assert main(["train", "--out", "run", "--resume", "--data", f"davis=./{davis.name}", "--no-progress"]) == 0
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "/proc"])
+def test_a_bad_out_fails_at_once_in_one_line(tmp_path, davis, capsys, monkeypatch, where):
+    (tmp_path / "file").write_text("")
+    out = {"a file": tmp_path / "file", "under a file": tmp_path / "file" / "run", "/proc": "/proc/siamfc-run"}[where]
+    loaded = []
+    import siamfc.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "load_sequences", lambda specs: loaded.append(specs) or [])
+    assert main(["train", "--data", f"davis={davis}", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"siamfc train: error: cannot write the run to {out}") and "\n" not in err
+    assert not loaded  # checked before any data was read
+
+
 def test_unreadable_frames_are_skipped_and_reported(tmp_path):
     root = write_davis(tmp_path / "davis", videos=2, frames=4)
     (root / "video0" / "JPEGImages" / "00004.jpg").write_bytes(b"not a jpeg")

@@ -32,14 +32,14 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..fileio import write_text_atomic
+from ..fileio import writable_folder, write_text_atomic
 from ..errors import ConfigError, SiamFCError
 from ..model import SiamFC
 from . import distributed
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .crops import DiskBank, MemoryBank
-from .data import load_sequences, split_and_filter, summary
+from .data import load_sequences, resolve_data_specs, split_and_filter, summary
 from .loss import balanced_logistic_loss, make_labels
 from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
 from .validation import tracking_auc, validation_loss
@@ -431,14 +431,20 @@ def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool 
         if cfg is not None and cfg.diff(saved):
             diffs = ", ".join(f"{k}: run has {a!r}, given {b!r}" for k, (a, b) in saved.diff(cfg).items())
             raise ConfigError(f"cannot resume {out} with a different config ({diffs})")
-        if data and list(data) != list(state["data"]):
-            raise ConfigError(f"cannot resume {out} with different data: run has {state['data']}, given {list(data)}")
-        cfg, data = saved, state["data"]
+        # Runs store absolute paths; a run made before they did holds the paths as typed,
+        # which only resolve from the directory it was started in.
+        run_data = resolve_data_specs(state["data"])
+        if data and resolve_data_specs(data) != run_data:
+            raise ConfigError(f"cannot resume {out} with different data: run has {run_data}, given {resolve_data_specs(data)}")
+        cfg, data = saved, run_data
+        writable_folder(out, "the run")
     else:
+        writable_folder(out, "the run")  # before any data is read: a bad --out fails in one line, at once
         if (out / "checkpoint.pt").exists():
             raise ConfigError(f"{out} already holds a run (checkpoint.pt); continue it with --resume or choose another --out")
         if cfg is None:
             cfg = TrainConfig()
         if not data:
             raise ConfigError("no training data: give --data FORMAT=PATH (e.g. davis=/data/davis2016)")
+        data = resolve_data_specs(data)
     return Trainer(cfg, data, out, progress=progress, log=log).run(state)
