@@ -156,6 +156,17 @@ def test_plot_train(tmp_path):
     png = run / "curves.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000
     assert main(["plot-train", str(tmp_path / "none")]) == 2
+    # --compare: a run has one colour in every panel (it used to change from panel to panel).
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "log.csv").write_text((run / "log.csv").read_text())
+    from siamfc.training.plots import curves_figure
+
+    fig = curves_figure([run, other])
+    for name in ("run", "other"):
+        colours = {line.get_color() for ax in fig.axes for line in ax.get_lines() if str(line.get_label()).startswith(name)}
+        assert len(colours) == 1, (name, colours)
+    assert main(["plot-train", str(run), "--compare", str(other)]) == 0
 
 
 def _alive(pid: int) -> bool:

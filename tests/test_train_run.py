@@ -52,7 +52,11 @@ def test_cli_run_writes_everything(tmp_path, davis):
     for name in ("config.yaml", "run.json", "log.csv", "steps.csv", "checkpoint.pt", "val_videos.txt",
                  "data_summary.txt", "val_sequences.csv", "weights/epoch_001.safetensors", "weights/epoch_002.json"):
         assert (run / name).is_file(), name
-    assert any((run / "tb").iterdir())
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run / "tb"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("epoch/val_loss")] == [0, 1, 2]  # epoch 0 too, as in log.csv
     assert TrainConfig.load(run / "config.yaml") == TrainConfig(**TINY)
     with open(run / "log.csv") as f:
         rows = list(csv.DictReader(f))

@@ -296,7 +296,8 @@ class Trainer:
         due = epoch == 0 or epoch % cfg.val_track_every == 0 or epoch == cfg.epochs
         if self.val_track and due and cfg.val_track_max_frames > 1:
             mean, per_seq = tracking_auc(self.model, self.val_track, self.split.usable,
-                                         cfg.val_track_max_frames, cfg.val_track_min_frames, self.device)
+                                         cfg.val_track_max_frames, cfg.val_track_min_frames, self.device,
+                                         progress=self.progress and self.info.is_main)
             row["val_auc"] = mean
             self.val_rows += [{"epoch": epoch, "sequence": k, "auc": v} for k, v in per_seq.items()]
         self.model.train()
@@ -389,7 +390,9 @@ class Trainer:
             row = {"epoch": 0, "lr": float("nan"), "train_loss": float("nan"), "pairs_per_s": float("nan"),
                    "train_s": 0.0, "pairs_seen": 0, **self.validate(0)}
             self.history.append(row)
-            self.log(f"epoch 0 (untrained): val loss {row['val_loss']:.4f}, val AUC {row['val_auc']:.3f}")
+            self.tensorboard(row)  # epoch 0 in TensorBoard too, as in log.csv
+            self.log(f"epoch 0 (untrained): val loss {row['val_loss']:.4f} (large before training: see "
+                     f"docs/training.md), val AUC {row['val_auc']:.3f}")
         distributed.barrier(self.info)
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1):
