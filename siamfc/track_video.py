@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .data.folder import write_box_file
+from .data.box_files import write_box_file
 from .errors import DataError, InvalidBoxError, InvalidFrameError
 from .video import VideoWriter, check_video_path, draw_box
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import listed_sequences, polygons_to_boxes, read_box_file, sequence_frames
+from .box_files import read_box_file
+from .frame_files import listed_sequences, sequence_frames
+from .folder import polygons_to_boxes
 from .sequence import Sequence
 
 YEARS = (2013, 2014, 2015, 2016, 2017, 2018)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.folder import boxes_to_polygons, from_file_coords
+from ..data.box_files import from_file_coords
+from ..data.folder import boxes_to_polygons
 from ..data.sequence import Sequence
 from ..errors import DataError
 from .metrics import polygon_iou
