@@ -3,6 +3,7 @@
     python scripts/ship_weights.py select runs/e1_scarce            # which epoch, and why
     python scripts/ship_weights.py ship runs/e1_scarce [--epoch N]  # copy + card
     python scripts/ship_weights.py add-scores results/bench/scores.json --name siamfc
+    python scripts/ship_weights.py set-resampling bicubic-aa --evidence "docs/results/..."  # crop_resampling
 
 Epoch choice (``--epoch best``, the default): validation AUC moves by a few hundredths between
 epochs (every SiamFC implementation reports it), so we take the epoch whose validation AUC,
@@ -21,7 +22,8 @@ from pathlib import Path
 import yaml
 
 from siamfc.bench import machine_line
-from siamfc.model.weights import DEFAULT_WEIGHTS, card_path, load_weights, save_weights
+from siamfc.fileio import write_text_atomic
+from siamfc.model.weights import DEFAULT_WEIGHTS, card_path, load_weights, read_card, save_weights
 
 
 def relative_data(specs: list[str]) -> list[str]:
@@ -109,8 +111,18 @@ def cmd_add_scores(args) -> None:
     card["scores"]["bench"] = {"source": args.scores, "command": args.command, **{
         k: entry[k] for k in ("auc", "p20", "norm_precision", "fps") if k in entry},
         "per_sequence_auc": {s: round(v["auc"], 4) for s, v in entry.get("sequences", {}).items()}}
-    path.write_text(json.dumps(card, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added bench scores of {args.name} to {path}")
+
+
+def cmd_set_resampling(args) -> None:
+    """Record the crop resampling the tracker uses by default with these weights (the bench's choice)."""
+    card = read_card(args.out)  # refuses a card that does not belong to these weights
+    card["crop_resampling"] = args.resampling
+    if args.evidence:
+        card["crop_resampling_evidence"] = args.evidence
+    write_text_atomic(card_path(args.out), json.dumps(card, indent=2) + "\n")
+    print(f"{card_path(args.out)}: crop_resampling = {args.resampling}")
 
 
 def main() -> None:
@@ -123,6 +135,9 @@ def main() -> None:
     s = sub.add_parser("add-scores"); s.add_argument("scores"); s.add_argument("--name", default="siamfc")
     s.add_argument("--command", default=""); s.add_argument("--out", default=str(DEFAULT_WEIGHTS))
     s.set_defaults(fn=cmd_add_scores)
+    s = sub.add_parser("set-resampling"); s.add_argument("resampling", choices=["bilinear", "bicubic-aa"])
+    s.add_argument("--evidence", default="", help="the result files / commands the choice rests on")
+    s.add_argument("--out", default=str(DEFAULT_WEIGHTS)); s.set_defaults(fn=cmd_set_resampling)
     args = p.parse_args()
     args.fn(args)
 
