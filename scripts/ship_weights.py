@@ -1,14 +1,15 @@
-"""Ship a training run's weights as the package default, with its model card.
+"""Ship a training run's weights under a shipped name (``scratch``, ``finetuned``), with its model card.
 
-    python scripts/ship_weights.py select runs/e1_scarce            # which epoch, and why
-    python scripts/ship_weights.py ship runs/e1_scarce [--epoch N]  # copy + card
-    python scripts/ship_weights.py add-scores results/bench/scores.json --name siamfc
-    python scripts/ship_weights.py set-resampling bicubic-aa --evidence "docs/results/..."  # crop_resampling
+    python scripts/ship_weights.py select runs/e4_scratch_all            # which epoch, and why
+    python scripts/ship_weights.py ship runs/e4_scratch_all --as scratch # copy + card
+    python scripts/ship_weights.py add-validation runs/e5_finetune_paper --epoch 0 --as paper
+    python scripts/ship_weights.py add-scores docs/results/bench_scores.json --name siamfc-paper --as paper
 
 Epoch choice (``--epoch best``, the default): validation AUC moves by a few hundredths between
 epochs (every SiamFC implementation reports it), so we take the epoch whose validation AUC,
 averaged with its neighbours (a 3-epoch window, shrunk at the ends), is highest; ties go to the
-later epoch. The bench is never looked at when choosing.
+later epoch. A fine-tuning run also considers its epoch 0 (the network it started from), so
+fine-tuning is shipped only where it improved validation. The bench is never looked at when choosing.
 """
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ import yaml
 
 from siamfc.bench import machine_line
 from siamfc.fileio import write_text_atomic
-from siamfc.model.weights import DEFAULT_WEIGHTS, card_path, load_weights, read_card, save_weights
+from siamfc.model.weights import SHIPPED, card_path, load_weights, resolve_weights, save_weights
+
+#: The 17 videos of ../shared/datasets/more: name, layout, repository, commit (for the model card).
+MORE_SOURCES = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "more" / "SOURCES.tsv"
 
 
 def relative_data(specs: list[str]) -> list[str]:
@@ -40,9 +44,10 @@ def read_log(run: Path) -> list[dict]:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-def select_epoch(rows: list[dict]) -> tuple[int, list[tuple[int, float, float]]]:
-    """(chosen epoch, [(epoch, val_auc, smoothed)]) over the trained epochs (epoch 0 = untrained)."""
-    trained = [r for r in rows if r["epoch"] >= 1]
+def select_epoch(rows: list[dict], include_start: bool = False) -> tuple[int, list[tuple[int, float, float]]]:
+    """(chosen epoch, [(epoch, val_auc, smoothed)]) over the trained epochs; epoch 0 (the starting
+    network) counts too with ``include_start`` (fine-tuning), never for a from-scratch run."""
+    trained = [r for r in rows if r["epoch"] >= (0 if include_start else 1)]
     table = []
     for i, r in enumerate(trained):
         window = trained[max(0, i - 1): i + 2]
@@ -51,8 +56,20 @@ def select_epoch(rows: list[dict]) -> tuple[int, list[tuple[int, float, float]]]
     return best[0], table
 
 
+def is_finetune(run: Path) -> bool:
+    return bool(yaml.safe_load((run / "config.yaml").read_text()).get("init_from"))
+
+
+def more_sources(specs: list[str]) -> list[dict]:
+    """Provenance rows of the ../shared/datasets/more videos, when a data spec used them."""
+    if not MORE_SOURCES.is_file() or not any(s.split("=", 1)[0] in ("otb", "uav123") for s in specs):
+        return []
+    rows = [line.split("\t") for line in MORE_SOURCES.read_text().splitlines() if line and not line.startswith("#")]
+    return [{"sequence": r[0], "layout": r[1], "repository": r[2], "commit": r[3], "object": r[-1]} for r in rows]
+
+
 def cmd_select(args) -> None:
-    epoch, table = select_epoch(read_log(Path(args.run)))
+    epoch, table = select_epoch(read_log(Path(args.run)), include_start=is_finetune(Path(args.run)))
     for e, auc, smooth in table:
         print(f"epoch {e:3d}: val AUC {auc:.3f}, 3-epoch mean {smooth:.3f}{'  <- chosen' if e == epoch else ''}")
 
@@ -60,7 +77,8 @@ def cmd_select(args) -> None:
 def cmd_ship(args) -> None:
     run = Path(args.run)
     rows = read_log(run)
-    epoch, table = select_epoch(rows) if args.epoch == "best" else (int(args.epoch), None)
+    finetune = is_finetune(run)
+    epoch, table = select_epoch(rows, finetune) if args.epoch == "best" else (int(args.epoch), None)
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     info = json.loads((run / "run.json").read_text())
     info["data"] = relative_data(info["data"])
@@ -70,18 +88,25 @@ def cmd_ship(args) -> None:
     card = {
         "architecture": "siamfc-alexnet (paper Table 1, BN after conv1-4, no padding, stride 8; adjust gain 0.001 + bias)",
         "input": "BGR uint8 frames, crops as float 0..255, no normalisation",
-        "trained_by": "this project (siamfc), from scratch (no pretrained weights)",
+        "name": args.name,
+        "trained_by": (f"this project (siamfc), fine-tuned from the shipped '{cfg['init_from']}' weights "
+                       f"(batch norm {cfg['batchnorm']}, frozen layers {cfg['freeze'] or 'none'})" if finetune
+                       else "this project (siamfc), from scratch (no pretrained weights)"),
         "date": datetime.date.today().isoformat(),
         "training_data": {
             "sources": info["data"],
             "summary": (run / "data_summary.txt").read_text().strip().splitlines(),
             "validation_videos": (run / "val_videos.txt").read_text().split(),
-            "provenance": "../shared/datasets/README.md: DAVIS-2016 (50 videos) and MOTChallenge-17 snippets, CC BY-NC",
+            "provenance": ("../shared/datasets/README.md: DAVIS-2016 (50 videos) and MOTChallenge-17 snippets, "
+                           "CC BY-NC; OTB-100 and UAV123@10fps videos laid out by ../shared/datasets/get-more from "
+                           "the repository snapshots below (research datasets)"),
+            "more_videos": more_sources(info["data"]),
         },
         "schedule": {
             "epochs_run": int(max(r["epoch"] for r in rows)),
             "chosen_epoch": epoch,
-            "choice": ("best 3-epoch mean of validation AUC (held-out videos only)" if table
+            "choice": ((f"best 3-epoch mean of validation AUC (held-out videos only"
+                        f"{', epoch 0 = the starting network included' if finetune else ''})") if table
                        else "given on the command line"),
             "pairs_seen": int(seen["pairs_seen"]),
             "wall_time_s": round(wall, 1),
@@ -96,7 +121,7 @@ def cmd_ship(args) -> None:
                       + " ".join(f"--data {d}" for d in info["data"]) + f" --out {run}; "
                       f"python scripts/ship_weights.py ship {run}"),
     }
-    out = Path(args.out)
+    out = resolve_weights(args.name)
     save_weights(model, out, card)
     print(f"shipped epoch {epoch} of {run} -> {out} (+ {card_path(out).name})")
 
@@ -106,23 +131,27 @@ def cmd_add_scores(args) -> None:
     scores = json.loads(Path(args.scores).read_text())
     trackers = scores["trackers"] if "trackers" in scores else scores
     entry = trackers[args.name]
-    path = card_path(args.out)
+    path = card_path(resolve_weights(args.name_as))
     card = json.loads(path.read_text())
-    card["scores"]["bench"] = {"source": args.scores, "command": args.command, **{
+    card.setdefault("scores", {})["bench"] = {"source": args.scores, "command": args.command, **{
         k: entry[k] for k in ("auc", "p20", "norm_precision", "fps") if k in entry},
         "per_sequence_auc": {s: round(v["auc"], 4) for s, v in entry.get("sequences", {}).items()}}
     write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added bench scores of {args.name} to {path}")
 
 
-def cmd_set_resampling(args) -> None:
-    """Record the crop resampling the tracker uses by default with these weights (the bench's choice)."""
-    card = read_card(args.out)  # refuses a card that does not belong to these weights
-    card["crop_resampling"] = args.resampling
-    if args.evidence:
-        card["crop_resampling_evidence"] = args.evidence
-    write_text_atomic(card_path(args.out), json.dumps(card, indent=2) + "\n")
-    print(f"{card_path(args.out)}: crop_resampling = {args.resampling}")
+def cmd_add_validation(args) -> None:
+    """Record a run's validation AUC at ``--epoch`` in a shipped card (epoch 0 of a fine-tuning run is
+    the starting network itself, measured on the same held-out videos as the other weights)."""
+    run = Path(args.run)
+    row = next(r for r in read_log(run) if int(r["epoch"]) == args.epoch)
+    path = card_path(resolve_weights(args.name))
+    card = json.loads(path.read_text())
+    card.setdefault("scores", {})["validation_auc"] = round(row["val_auc"], 4)
+    card["scores"]["validation"] = {"run": str(run), "epoch": args.epoch,
+                                    "videos": (run / "val_videos.txt").read_text().split()}
+    write_text_atomic(path, json.dumps(card, indent=2) + "\n")
+    print(f"added validation AUC {row['val_auc']:.4f} ({run}, epoch {args.epoch}) to {path}")
 
 
 def main() -> None:
@@ -131,13 +160,12 @@ def main() -> None:
     s = sub.add_parser("select"); s.add_argument("run"); s.set_defaults(fn=cmd_select)
     s = sub.add_parser("ship"); s.add_argument("run"); s.add_argument("--epoch", default="best")
     s.add_argument("--config", help="the config file the run was started with (for the card)")
-    s.add_argument("--out", default=str(DEFAULT_WEIGHTS)); s.set_defaults(fn=cmd_ship)
+    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED)); s.set_defaults(fn=cmd_ship)
+    s = sub.add_parser("add-validation"); s.add_argument("run"); s.add_argument("--epoch", type=int, default=0)
+    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED)); s.set_defaults(fn=cmd_add_validation)
     s = sub.add_parser("add-scores"); s.add_argument("scores"); s.add_argument("--name", default="siamfc")
-    s.add_argument("--command", default=""); s.add_argument("--out", default=str(DEFAULT_WEIGHTS))
+    s.add_argument("--command", default=""); s.add_argument("--as", dest="name_as", required=True, choices=list(SHIPPED))
     s.set_defaults(fn=cmd_add_scores)
-    s = sub.add_parser("set-resampling"); s.add_argument("resampling", choices=["bilinear", "bicubic-aa"])
-    s.add_argument("--evidence", default="", help="the result files / commands the choice rests on")
-    s.add_argument("--out", default=str(DEFAULT_WEIGHTS)); s.set_defaults(fn=cmd_set_resampling)
     args = p.parse_args()
     args.fn(args)
 

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from .data.otb import load_otb_sequence
 from .data.sequence import Sequence
-from .errors import WeightsError
 from .evaluation.ope import SequenceScore, score_sequence
-from .model.weights import DEFAULT_WEIGHTS
 from .track_video import TrackRun, track_video
 
 DEMO_DIR = Path(__file__).resolve().parent / "assets" / "demo"
@@ -40,21 +38,18 @@ class DemoResult:
 
 
 def run_demo(out_dir, weights=None, params: str = "3s", progress: bool = True, backend: str = "auto",
-             precision: str = "auto", exported=None, resampling: str | None = None) -> DemoResult:
+             precision: str = "auto", exported=None, resampling: str | None = None,
+             debug: bool = False) -> DemoResult:
     """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result."""
     from .tracking import SiamFCTracker
 
-    if weights is None and not DEFAULT_WEIGHTS.is_file():
-        raise WeightsError(
-            "no trained weights are bundled with this version yet, so the demo cannot run "
-            f"({DEFAULT_WEIGHTS.name} is missing); pass --weights FILE, e.g. a file made by `siamfc convert`"
-        )
     tracker = SiamFCTracker(weights=weights, params=params, backend=backend, precision=precision, exported=exported,
                             resampling=resampling)
     seq = demo_sequence()
     out_dir = Path(out_dir)
     run = track_video(tracker, iter(seq), seq.boxes[0], total=len(seq), fps=DEMO_FPS,
                       video_out=out_dir / f"demo_{DEMO_NAME.lower()}.mp4",
-                      boxes_out=out_dir / f"demo_{DEMO_NAME.lower()}_boxes.txt", progress=progress, desc=DEMO_NAME)
+                      boxes_out=out_dir / f"demo_{DEMO_NAME.lower()}_boxes.txt", progress=progress, desc=DEMO_NAME,
+                      debug=debug)
     score = score_sequence(run.boxes, seq.boxes, name=DEMO_NAME, rule="otb", fps=run.tracker_fps)
     return DemoResult(run, score, tracker.describe())

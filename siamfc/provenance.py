@@ -59,7 +59,7 @@ def made_by(weights=None, engine: str | None = None, **extra) -> dict:
 def weights_provenance(weights=None) -> dict:
     """``{"weights": path, "weights_sha256": hex}`` of a weights file (default: the shipped one)."""
     from .fileio import file_sha256
-    from .model.weights import DEFAULT_WEIGHTS
+    from .model.weights import resolve_weights
 
-    path = Path(weights) if weights else DEFAULT_WEIGHTS
+    path = resolve_weights(weights or None)
     return {"weights": str(path), "weights_sha256": file_sha256(path) if path.is_file() else None}

@@ -16,23 +16,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .box_arg import parse_box  # noqa: F401 - re-exported: `siamfc bench --box` reads it from here
 from .data.box_files import write_box_file
+from .debug_overlay import debug_frame
 from .errors import DataError, InvalidBoxError, InvalidFrameError
 from .video import VideoWriter, check_video_path, draw_box
 
 WINDOW = "siamfc"
-
-
-def parse_box(text: str) -> tuple[float, float, float, float]:
-    """``"x,y,w,h"`` (0-based pixels; commas or spaces) -> four floats; InvalidBoxError otherwise."""
-    fields = [f for f in re.split(r"[,\s]+", text.strip()) if f]
-    try:
-        values = tuple(float(f) for f in fields)
-    except ValueError:
-        values = ()
-    if len(values) != 4:
-        raise InvalidBoxError(f"--box must be four numbers x,y,w,h (0-based pixels), got {text!r}")
-    return values
 
 
 def gui_problem() -> str | None:
@@ -88,19 +78,25 @@ class TrackRun:
 
 def track_video(tracker, frames, box=None, *, total: int | None = None, fps: float | None = None,
                 video_out=None, boxes_out=None, show: bool = False, progress: bool = True,
-                desc: str = "tracking") -> TrackRun:
-    """Initialise ``tracker`` on the first frame with ``box`` (or a drawn one if ``show``) and follow it.
+                desc: str = "tracking", debug: bool = False, on_frame=None) -> TrackRun:
+    """Initialise ``tracker`` on the first frame with ``box`` (or one the user draws) and follow it.
 
     Args:
         tracker: anything with ``init(frame, box)`` and ``update(frame) -> (box, score)``.
         frames: iterable of ``H x W x 3`` uint8 BGR frames.
-        box: ``(x, y, w, h)`` in 0-based pixels; None to draw it (needs ``show``).
+        box: ``(x, y, w, h)`` in 0-based pixels, or a :class:`~siamfc.box_arg.BoxArg` (resolved on
+            the first frame); None to draw it in a window (needs a display).
         total, fps: frame count (for the progress bar) and frame rate (for the video), if known.
-        video_out: write the annotated frames here (``.mp4`` or ``.avi``).
+        video_out: write the annotated frames here (``.mp4``, ``.avi`` or ``.webm``).
         boxes_out: write the boxes here, one ``x,y,w,h`` line per frame (0-based).
         show: display the frames live (``q`` or Esc stops early).
+        debug: draw what the tracker used beside each frame (:mod:`siamfc.debug_overlay`); needs
+            a :class:`~siamfc.tracking.SiamFCTracker`.
+        on_frame: called after each frame as ``on_frame(index, box, score, annotated)``
+            (``annotated``: the drawn frame); returning True stops the run there.
 
-    The outputs are written even when the run is interrupted (Ctrl-C, ``q``), with the frames so far.
+    The outputs are written even when the run is interrupted (Ctrl-C, ``q``, ``on_frame``), with
+    the frames so far. Frames are not kept: memory does not grow with the video's length.
     """
     if video_out is not None:
         check_video_path(video_out)
@@ -110,6 +106,8 @@ def track_video(tracker, frames, box=None, *, total: int | None = None, fps: flo
         raise DataError("the source gave no frames")
     if box is None:
         box = select_box(first)
+    elif hasattr(box, "resolve"):
+        box = box.resolve(first.shape)
     # Initialise before the progress bar starts: a bad box or frame fails with its message alone.
     start = time.perf_counter()
     tracker.init(first, box)
@@ -120,16 +118,21 @@ def track_video(tracker, frames, box=None, *, total: int | None = None, fps: flo
     try:
         frame = first
         while True:
-            if video_out is not None or show:
+            annotated = None
+            if video_out is not None or show or on_frame is not None:
                 label = f"#{len(boxes)}" + ("" if np.isnan(scores[-1]) else f"  score {scores[-1]:.2f}")
                 annotated = draw_box(frame, boxes[-1], label=label)
+                if debug:
+                    annotated = debug_frame(annotated, tracker if len(boxes) > 1 else None, scores)
                 if video_out is not None:
                     if writer is None:
-                        writer = VideoWriter(video_out, fps, (frame.shape[1], frame.shape[0]))
+                        writer = VideoWriter(video_out, fps, (annotated.shape[1], annotated.shape[0]))
                     writer.write(annotated)
                 if show and _show(annotated):
                     break
             bar.update(1)
+            if on_frame is not None and on_frame(len(boxes) - 1, boxes[-1], scores[-1], annotated):
+                break
             frame = next(frames, None)
             if frame is None:
                 break

@@ -23,7 +23,7 @@ from .fileio import AtomicFile
 from .frames import read_image
 
 #: Container -> FourCC of the annotated videos we write.
-VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
+VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".webm": "VP80"}  # webm (VP8): what browsers play
 
 
 class FrameSource:
@@ -185,12 +185,12 @@ def check_video_path(path) -> Path:
     """``path`` if we can write a video there (by its extension), else DataError."""
     path = Path(path)
     if path.suffix.lower() not in VIDEO_CODECS:
-        raise DataError(f"cannot write {path}: use a .mp4 or .avi file name")
+        raise DataError(f"cannot write {path}: use a .mp4, .avi or .webm file name")
     return path
 
 
 class VideoWriter:
-    """Write BGR frames to ``.mp4`` (MPEG-4 part 2) or ``.avi`` (MJPEG); the file appears complete or not at all."""
+    """Write BGR frames to ``.mp4`` (MPEG-4 part 2), ``.avi`` (MJPEG) or ``.webm`` (VP8); the file appears complete or not at all."""
 
     def __init__(self, path, fps: float | None, frame_size: tuple[int, int]) -> None:
         self.path = check_video_path(path)

@@ -98,14 +98,16 @@ def test_track_video_file_and_glob(tmp_path, frame_folder, random_weights):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["track", "{frames}", "--box", "1,2,3", "--weights", "{w}"], "--box must be four numbers"),
-    (["track", "{frames}", "--weights", "{w}"], "give the first box with --box"),
+    (["track", "{frames}", "--box", "1,2,3", "--weights", "{w}"], "expected x,y,w,h in 0-based pixels"),
+    (["track", "{frames}", "--box", "{frames}/gt.txt", "--weights", "{w}"], "ground-truth file not found"),
+    (["track", "{frames}", "--box", "0.5,0.5,0,0.2", "--weights", "{w}"], "positive width and height"),
+    (["track", "{frames}", "--box", "1,2,30,40", "--weights", "{w}", "--debug"], "add --out VIDEO or --show"),
     (["track", "{frames}", "--box", "10,10,0,10", "--weights", "{w}"], "positive width and height"),
     (["track", "{frames}", "--box", "900,10,20,20", "--weights", "{w}"], "entirely outside"),
     (["track", "{frames}/missing.mp4", "--box", "1,2,3,4", "--weights", "{w}"], "source not found"),
     (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{frames}/none.safetensors"], "weights file not found"),
     (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--set", "windw=1"], "bad tracker override"),
-    (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--out", "{frames}/x.mkv"], "use a .mp4 or .avi"),
+    (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--out", "{frames}/x.mkv"], "use a .mp4, .avi or .webm"),
 ])
 def test_track_errors_are_one_line(argv, message, frame_folder, random_weights, capsys, tmp_path):
     argv = [a.format(frames=frame_folder, w=random_weights) for a in argv]
@@ -114,15 +116,63 @@ def test_track_errors_are_one_line(argv, message, frame_folder, random_weights, 
     assert line.startswith("siamfc track: error: ") and message in line
 
 
-def test_show_without_a_display_is_a_clear_error(frame_folder, random_weights, capsys, monkeypatch):
+@pytest.fixture
+def no_display(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr("sys.platform", "linux")
-    assert main(["track", str(frame_folder), "--show", "--weights", str(random_weights)]) == 2
+
+
+def test_no_box_without_a_display_says_how_to_pass_it(frame_folder, random_weights, capsys, no_display):
+    assert main(["track", str(frame_folder), "--weights", str(random_weights)]) == 2
     line = error_line(capsys)
-    assert "drawing the first box needs a window" in line and "--box" in line
+    assert "no --box given and no window to draw it in" in line
+    assert "--box x,y,w,h" in line and "fractions" in line and "siamfc serve" in line
     assert main(["track", str(frame_folder), "--show", "--box", "1,2,30,40", "--weights", str(random_weights)]) == 2
     assert "--show needs a window" in error_line(capsys)
+
+
+def test_no_box_with_a_display_draws_it_on_the_first_frame(frame_folder, random_weights, tmp_path, monkeypatch):
+    import siamfc.track_video as track_video_module
+
+    drawn = []
+
+    def fake_select(frame):  # what cv2.selectROI would return after a drag
+        drawn.append(frame.shape)
+        return (140.0, 96.0, 40.0, 48.0)
+
+    monkeypatch.setattr(track_video_module, "gui_problem", lambda: None)
+    monkeypatch.setattr(track_video_module, "select_box", fake_select)
+    boxes_file = tmp_path / "b.txt"
+    assert main(["track", str(frame_folder), "--weights", str(random_weights), "--save", str(boxes_file), "--quiet"]) == 0
+    assert drawn == [(240, 320, 3)]
+    np.testing.assert_allclose(read_box_file(boxes_file, columns=(4,), one_based=False)[0], (140, 96, 40, 48))
+
+
+@pytest.mark.parametrize("box_text, expected", [
+    ("0.4375,0.4,0.125,0.2", (140, 96, 40, 48)),  # fractions of the 320 x 240 frame
+    ("{gt_otb}", (140, 96, 40, 48)),  # OTB ground truth: first line, 1-based
+    ("{gt_vot}", (140, 96, 40, 48)),  # VOT polygon: its bounding box, 1-based
+])
+def test_box_as_fractions_or_ground_truth_file(box_text, expected, frame_folder, random_weights, tmp_path):
+    (tmp_path / "otb.txt").write_text("141,97,40,48\n150,100,40,48\n")
+    (tmp_path / "vot.txt").write_text("141,97,181,97,181,145,141,145\n")
+    boxes_file = tmp_path / "b.txt"
+    box_text = box_text.format(gt_otb=tmp_path / "otb.txt", gt_vot=tmp_path / "vot.txt")
+    assert main(["track", str(frame_folder), "--box", box_text, "--weights", str(random_weights),
+                 "--save", str(boxes_file), "--quiet"]) == 0
+    np.testing.assert_allclose(read_box_file(boxes_file, columns=(4,), one_based=False)[0], expected)
+
+
+def test_track_debug_writes_the_panels_beside_the_frames(frame_folder, random_weights, tmp_path):
+    from siamfc.debug_overlay import TILE
+
+    video = tmp_path / "debug.avi"
+    assert main(["track", str(frame_folder), "--box", "140,96,40,48", "--weights", str(random_weights),
+                 "--out", str(video), "--debug", "--quiet"]) == 0
+    frames = list(open_source(video))
+    assert len(frames) == N_FRAMES
+    assert frames[0].shape == (2 * TILE, 320 + 2 * TILE, 3)
 
 
 def test_demo_sequence_is_bundled():
@@ -184,3 +234,13 @@ def test_cuda_device_without_cuda(frame_folder, random_weights, capsys):
     assert main(["track", str(frame_folder), "--box", "1,2,3,4", "--weights", str(random_weights),
                  "--device", "cuda"]) == 2
     assert "no CUDA device is available" in error_line(capsys)
+
+
+def test_serve_without_the_app_extra_says_how_to_install_it(capsys, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real_find_spec(name, *a))
+    assert main(["serve"]) == 2
+    line = error_line(capsys)
+    assert "needs the app extra (starlette not installed)" in line and "pip install 'siamfc[app]'" in line

@@ -143,8 +143,9 @@ def matconvnet_params(seed=0, adjust="bn") -> dict[str, np.ndarray]:
         params["fin_adjust_bnb"] = np.array([[-1.3]], np.float32)
         params["fin_adjust_bnx"] = np.array([[5380.0, 12.0]], np.float32)  # ~ mean, std of the raw correlations
     else:
-        params["adjust_f"] = np.array([[[[0.05]]]], np.float32)
-        params["adjust_b"] = np.array([[-270.0]], np.float32)
+        prefix = "fin_adjust" if adjust == "fin" else "adjust_"  # the CFNet releases' name / the training code's
+        params[f"{prefix}f"] = np.array([[[[0.05]]]], np.float32)
+        params[f"{prefix}b"] = np.array([[-270.0]], np.float32)
     return params
 
 
@@ -191,10 +192,11 @@ def matconvnet_scores(params, z_rgb, x_rgb):
     if "fin_adjust_bnm" in params:
         mean, std = params["fin_adjust_bnx"].reshape(-1)
         return params["fin_adjust_bnm"].item() * (corr - mean) / std + params["fin_adjust_bnb"].item()
-    return params["adjust_f"].item() * corr + params["adjust_b"].item()
+    prefix = "fin_adjust" if "fin_adjustf" in params else "adjust_"
+    return params[f"{prefix}f"].item() * corr + params[f"{prefix}b"].item()
 
 
-@pytest.mark.parametrize("adjust", ["bn", "conv"])
+@pytest.mark.parametrize("adjust", ["bn", "conv", "fin"])
 def test_matconvnet_conversion_computes_the_same(tmp_path, adjust):
     pytest.importorskip("scipy.io")
     params = matconvnet_params(adjust=adjust)

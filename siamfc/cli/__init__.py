@@ -24,6 +24,7 @@ COMMANDS = {
     "convert": "convert",
     "export": "export",
     "bench": "bench",
+    "serve": "serve",
 }
 
 

@@ -1,6 +1,8 @@
 """``siamfc bench``: tracking speed of every backend and precision, side by side with a plain reference."""
 from __future__ import annotations
 
+from .engine_options import WEIGHTS_HELP
+
 HELP = "measure tracking speed: per-step breakdown, fps, GFLOP/s, speed-up over a plain reference"
 DESCRIPTION = """Track the bundled Crossing sequence, resized to --size, with every available
 configuration in one process and print, per parameter set (3s, 5s): fps, ms per tracking step
@@ -24,7 +26,7 @@ def add_arguments(p) -> None:
                    help="passes per configuration, taken in turns; the median counts (default: %(default)s)")
     p.add_argument("--configs", nargs="+", choices=list(CONFIGS), metavar="CONFIG",
                    help=f"configurations to time (default: every one this machine can run): {', '.join(CONFIGS)}")
-    p.add_argument("--weights", help="weights file; default: the shipped weights")
+    p.add_argument("--weights", help=WEIGHTS_HELP)
     p.add_argument("--threads", type=int, default=None, help="threads for every backend (default: all cores)")
     p.add_argument("--peers", action="store_true", help="also time OpenCV CSRT and KCF")
     p.add_argument("--video", metavar="PATH", help="also measure end-to-end fps on this video file (decoding included)")

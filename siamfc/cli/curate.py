@@ -14,7 +14,7 @@ Output: curate.json, index.tsv (one row per crop), videos/*.tsv, crops/<video>/<
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--dataset", help="dataset format: davis, mot, vid, got10k, lasot, folder (with --root)")
+    parser.add_argument("--dataset", help="dataset format: davis, mot, vid, got10k, lasot, otb, uav123, folder (with --root)")
     parser.add_argument("--root", help="the dataset's folder")
     parser.add_argument("--data", action="append", default=[], metavar="FORMAT=PATH",
                         help="another way to name datasets, as `siamfc train` does (repeatable)")

@@ -12,12 +12,13 @@ with any weights file (for example one made by `siamfc convert`)."""
 
 
 def add_arguments(p) -> None:
-    from .engine_options import add_engine_arguments
+    from .engine_options import WEIGHTS_HELP, add_engine_arguments
 
     p.add_argument("--out", default="siamfc_demo", metavar="DIR", help="output folder (default: %(default)s)")
-    p.add_argument("--weights", metavar="W", help="weights file (.safetensors); default: the shipped weights")
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
     p.add_argument("--params", default="3s", choices=["3s", "5s"], help="parameter set (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--debug", action="store_true", help="draw what the tracker used beside each frame (see siamfc track --help)")
     add_engine_arguments(p)
 
 
@@ -26,6 +27,7 @@ def run(args) -> int:
 
     from .engine_options import engine_kwargs
 
-    result = run_demo(args.out, weights=args.weights, params=args.params, progress=not args.quiet, **engine_kwargs(args))
+    result = run_demo(args.out, weights=args.weights, params=args.params, progress=not args.quiet, debug=args.debug,
+                      **engine_kwargs(args))
     print(result.summary())
     return 0

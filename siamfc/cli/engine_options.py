@@ -1,5 +1,10 @@
-"""The ``--backend`` / ``--precision`` / ``--resampling`` options shared by the commands that track."""
+"""The ``--weights`` / ``--backend`` / ``--precision`` / ``--resampling`` options shared by the commands that track."""
 from __future__ import annotations
+
+#: Help of every command's ``--weights``: a shipped name or a file.
+WEIGHTS_HELP = ("weights: a shipped name (default = the best on validation, paper = the authors' network, "
+                "scratch = trained from scratch by this project, finetuned) or a .safetensors/.pth file "
+                "(default: default)")
 
 
 def add_engine_arguments(p) -> None:

@@ -27,7 +27,7 @@ def add_common_output(parser) -> None:
 
 def add_arguments(parser) -> None:
     from ..data.registry import DATASETS
-    from .engine_options import add_engine_arguments
+    from .engine_options import WEIGHTS_HELP, add_engine_arguments
     from ..evaluation.trackers import KINDS
 
     parser.add_argument("--dataset", required=True, choices=list(DATASETS), help="benchmark layout and protocol")
@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tracker", nargs="+", default=["siamfc"], choices=KINDS, metavar="TRACKER",
                         help=f"one or more of: {', '.join(KINDS)} (default: siamfc)")
     parser.add_argument("--name", help="results / report name of the tracker (one tracker only)")
-    parser.add_argument("--weights", help="SiamFC weights (default: the shipped ones)")
+    parser.add_argument("--weights", help=WEIGHTS_HELP)
     parser.add_argument("--params", default="3s", help="SiamFC parameter set: 3s or 5s (default 3s)")
     parser.add_argument("--override", default="", metavar="K=V,...", help="SiamFC parameter overrides")
     parser.add_argument("--onnx", nargs="+", default=[], metavar="FILE",

@@ -1,6 +1,8 @@
 """``siamfc export``: SiamFC as two graphs (backbone, correlation) for ONNX Runtime / OpenVINO."""
 from __future__ import annotations
 
+from .engine_options import WEIGHTS_HELP
+
 HELP = "export the network as ONNX / OpenVINO graphs (backbone + correlation)"
 DESCRIPTION = """Export SiamFC to a folder holding two graphs, as deployment tools want them:
 
@@ -19,7 +21,7 @@ OpenVINO IR (.xml/.bin, fp32 weights). export.json records the weights' hash. Tr
 def add_arguments(p) -> None:
     from ..runtime.export import FORMATS
 
-    p.add_argument("--weights", help="weights file (.safetensors); default: the shipped weights")
+    p.add_argument("--weights", help=WEIGHTS_HELP)
     p.add_argument("--format", default="onnx", choices=FORMATS, help="graph format (default: %(default)s)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: siamfc_<format>)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default: %(default)s)")

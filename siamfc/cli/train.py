@@ -9,7 +9,7 @@ DESCRIPTION = """Train SiamFC on pairs of frames from annotated videos.
   torchrun --nproc_per_node 2 -m siamfc train ...  # several processes (DDP; gloo on CPU, NCCL on GPU)
 
 Data formats (--data FORMAT=PATH, repeatable): davis, mot, vid (ILSVRC-2015 VID), got10k, lasot,
-folder, curated (a folder written by `siamfc curate`). The run directory gets config.yaml,
+otb (OTB-style folders), uav123 (UAV123@10fps, native or OTB-style), folder, curated (a folder written by `siamfc curate`). The run directory gets config.yaml,
 log.csv, steps.csv, checkpoint.pt, weights/epoch_NNN.safetensors and TensorBoard events (tb/).
 See docs/training.md."""
 

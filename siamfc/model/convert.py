@@ -14,7 +14,10 @@ MATLAB ``H x W x Cin/groups x Cout``), ``br_conv{i}b`` (``Cout x 1``), and for i
 ``C x 2``: mean and standard deviation, the latter already ``sqrt(var + eps)``: MatConvNet's
 batch norm in test mode is ``m * (x - mean) / std + b``). The score adjustment is either a batch
 norm on the score map (``fin_adjust_bn{m,b,x}``, 1 channel, the 2016 release) or the
-``adjust_f``/``adjust_b`` 1x1 convolution of the released training code. Frames are **RGB**
+``adjust_f``/``adjust_b`` 1x1 convolution of the released training code (``fin_adjustf`` /
+``fin_adjustb`` in the CFNet releases). A ``.mat`` holding a MATLAB ``dagnn.DagNN`` object
+(not its ``saveobj`` struct) cannot be read outside MATLAB, and networks whose pooling is not
+SiamFC's (CFNet: pool2 stride 1) are refused from the layer geometry. Frames are **RGB**
 (MATLAB ``imread``), pixel values 0..255, no mean subtraction.
 
 How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
@@ -44,7 +47,7 @@ from ..fileio import file_sha256
 from .siamfc import SiamFC
 from .weights import load_state, save_weights
 
-FORMATS = ("siamfc-pytorch", "matconvnet")
+FORMATS = ("siamfc-pytorch", "matconvnet", "tflite")
 #: Batch-norm epsilon of siamfc-pytorch's AlexNetV1 (``_BatchNorm2d``).
 SIAMFC_PYTORCH_EPS = 1e-6
 
@@ -113,6 +116,10 @@ def read_matconvnet_params(path) -> dict[str, np.ndarray]:
         raise WeightsError(f"{path} is a MATLAB v7.3 (HDF5) file; re-save it in MATLAB with save(..., '-v7')") from None
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
         raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {exc}") from None
+    if "net" not in mat and any("dagnn.DagNN" in repr(v) for k, v in mat.items() if not k.startswith("__")):
+        raise WeightsError(f"{path} holds a MATLAB dagnn.DagNN object, which only MATLAB can read: load it in MATLAB "
+                           "and re-save it as a struct with `net = net.saveobj(); save(file, 'net')`")
+    _check_matconvnet_pooling(mat, path)
     try:
         params = mat["net"]["params"][0, 0]
         names = [str(np.asarray(n).ravel()[0]) for n in params["name"].ravel()]
@@ -120,6 +127,30 @@ def read_matconvnet_params(path) -> dict[str, np.ndarray]:
     except (KeyError, ValueError, IndexError, TypeError):
         raise WeightsError(f"{path} is not a MatConvNet DagNN file (no net.params with name/value)") from None
     return dict(zip(names, values))
+
+
+def _check_matconvnet_pooling(mat: dict, path: Path) -> None:
+    """Refuse networks whose pooling is not SiamFC's 3x3 / stride 2 (total stride 8), from ``net.layers``.
+
+    CFNet's releases reuse SiamFC's conv1/conv2 shapes but pool2 has stride 1 (total stride 4):
+    the filter shapes alone would not tell them apart.
+    """
+    try:
+        layers = mat["net"]["layers"][0, 0].ravel()
+    except (KeyError, ValueError, IndexError, TypeError):
+        return  # no layer list: the parameter shapes are all there is to check
+    for layer in layers:
+        try:
+            kind = str(np.asarray(layer["type"]).ravel()[0])
+            name = str(np.asarray(layer["name"]).ravel()[0])
+            block = layer["block"]
+            stride = np.asarray(block["stride"][0, 0]).ravel().tolist() if kind == "dagnn.Pooling" else None
+        except (KeyError, ValueError, IndexError, TypeError):
+            continue
+        if stride is not None and stride and any(int(v) != 2 for v in stride):
+            raise WeightsError(f"{path}: pooling layer {name} has stride {'x'.join(str(int(v)) for v in stride)}; "
+                               "SiamFC's AlexNet pools with stride 2 (total stride 8). A stride-1 pool2 (total stride "
+                               "4) is CFNet's network, which this tracker does not run")
 
 
 def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet weights") -> tuple[SiamFC, dict]:
@@ -165,6 +196,8 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
         gain, bias = m / std, b - m * mean / std
     elif "adjust_f" in params:
         gain, bias = float(vector("adjust_f")[0]), float(vector("adjust_b")[0])
+    elif "fin_adjustf" in params:  # the CFNet releases' name for the same 1x1 adjustment
+        gain, bias = float(vector("fin_adjustf")[0]), float(vector("fin_adjustb")[0])
     else:
         raise WeightsError(f"{source}: no score adjustment found (fin_adjust_bn* or adjust_f/adjust_b)")
     if not gain > 0:
@@ -178,17 +211,52 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
 
 # -- files ----------------------------------------------------------------------------------------
 def detect_format(path) -> str:
+    """The format of ``path``: by extension, else by content (a TFLite file's identifier)."""
+    from .tflite import is_tflite
+
     suffix = Path(path).suffix.lower()
     if suffix == ".mat":
         return "matconvnet"
     if suffix in (".pth", ".pt", ".bin", ".ckpt"):
         return "siamfc-pytorch"
+    if suffix == ".tflite" or is_tflite(path):
+        return "tflite"
     raise WeightsError(f"cannot tell the format of {path} from its extension; pass --format {' or '.join(FORMATS)}")
 
 
+def from_tflite(src: Path, adjust=None) -> tuple[SiamFC, dict]:
+    """A :class:`SiamFC` from a TFLite SiamFC (see :mod:`siamfc.model.tflite`) and facts for its card.
 
-def convert_file(src, dst, fmt: str | None = None) -> tuple[Path, dict]:
-    """Convert ``src`` (siamfc-pytorch ``.pth`` or MatConvNet ``.mat``) to ``dst`` (.safetensors + .json card)."""
+    The score adjustment comes from ``src`` itself (the whole-model file), from ``adjust`` (the
+    cross-correlation or whole-model file), or from such a file beside ``src``.
+    """
+    from .tflite import read_score_adjustment, read_tflite, to_state_dict
+
+    net = read_tflite(src)
+    facts = {}
+    if net.score_gain is None:
+        candidates = [Path(adjust)] if adjust else sorted(
+            p for p in src.parent.glob("*.tflite") if p.name.startswith(("cross_correlation", "whole_model")))
+        for path in candidates:
+            net.score_gain, net.score_bias = read_score_adjustment(path)
+            if net.score_gain is not None:
+                facts["score_adjustment_from"] = {"file": path.name, "sha256": file_sha256(path)}
+                break
+        else:
+            raise WeightsError(f"{src} has no score adjustment and "
+                               + (f"{adjust} has none either" if adjust else "no cross_correlation*/whole_model*.tflite "
+                                  "lies beside it") + "; pass the file that has it with --adjust")
+    state, more = to_state_dict(net, head_gain=SiamFC().head.gain)
+    return _check_and_load(SiamFC(), state, str(src)), {**more, **facts}
+
+
+
+def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict | None = None) -> tuple[Path, dict]:
+    """Convert ``src`` (siamfc-pytorch ``.pth``, MatConvNet ``.mat`` or TFLite) to ``dst`` (.safetensors + .json card).
+
+    ``adjust``: for TFLite, the file holding the score adjustment (default: the file itself or one beside it).
+    ``card_extra``: more model-card entries (provenance, measurements).
+    """
     src, dst = Path(src), Path(dst)
     fmt = fmt or detect_format(src)
     if fmt not in FORMATS:
@@ -202,15 +270,22 @@ def convert_file(src, dst, fmt: str | None = None) -> tuple[Path, dict]:
         model = from_siamfc_pytorch(load_state(src), source=str(src))
         notes = ("conv1 input channels reversed (RGB -> BGR); BN multipliers rescaled from eps 1e-6 to 1e-5; "
                  "head: gain 0.001, bias 0 (as the source)")
-    else:
+    elif fmt == "matconvnet":
         model, extra = from_matconvnet(read_matconvnet_params(src), source=str(src))
         notes = ("conv1 input channels reversed (RGB -> BGR); BN moments (mean, std) -> running mean/var with "
                  "multipliers rescaled for eps 1e-5; score adjustment folded into conv5 (x conv5_scale) and the bias")
+    else:
+        model, extra = from_tflite(src, adjust)
+        notes = (f"{extra['quantisation']}: weights scale x (q - zero_point) per output channel, int32 biases "
+                 "input_scale x weight_scale x q; two-branch convolutions -> grouped convolutions; conv1 input "
+                 "channels reversed (RGB -> BGR) and the input quantisation folded into conv1; batch norm folded "
+                 "in the source (identity BN layers here); score gain folded into conv5 (x conv5_scale), bias kept")
     card = {
         "architecture": "siamfc-alexnet",
         "converted_from": {"file": src.name, "format": fmt, "sha256": file_sha256(src)},
         "conversion": notes,
         **extra,
+        **(card_extra or {}),
         "input": "BGR uint8 frames, pixel values 0..255",
         "training_data": "as the source file (not trained by this project)",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),

@@ -16,8 +16,41 @@ from .architecture import ARCHITECTURE
 from .siamfc import SiamFC
 
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
-#: The weights trained by this project and shipped with the package.
-DEFAULT_WEIGHTS = _ASSETS / "weights" / "siamfc_alexnet.safetensors"
+_SHIPPED_DIR = _ASSETS / "weights"
+#: Weights shipped with the package, by the name users select them with (``weights="paper"``,
+#: ``--weights paper``); each file has its model card beside it.
+SHIPPED = {
+    "paper": "siamfc_paper.safetensors",  # the authors' 2016-08-17 network, converted from int8 TFLite
+    "scratch": "siamfc_scratch.safetensors",  # trained from scratch by this project
+    "finetuned": "siamfc_finetuned.safetensors",  # the paper's network fine-tuned on this project's data
+}
+#: The name ``default`` stands for: the shipped weights that scored best on held-out validation videos.
+DEFAULT_NAME = "finetuned"  # set when the experiments of issue 10 are chosen
+#: The weights used when none are named.
+DEFAULT_WEIGHTS = _SHIPPED_DIR / SHIPPED[DEFAULT_NAME]
+
+
+def shipped_weights() -> dict[str, Path]:
+    """``{name: path}`` of the shipped weights present in this installation, ``default`` first."""
+    out = {"default": DEFAULT_WEIGHTS} if DEFAULT_WEIGHTS.is_file() else {}
+    out.update({name: _SHIPPED_DIR / f for name, f in SHIPPED.items() if (_SHIPPED_DIR / f).is_file()})
+    return out
+
+
+def resolve_weights(spec=None) -> Path:
+    """The file behind ``spec``: None or ``"default"``, a shipped name (:data:`SHIPPED`), or a path.
+
+    A bare word that is neither a shipped name nor an existing file is an error naming the choices.
+    """
+    if spec is None or str(spec) == "default":
+        return DEFAULT_WEIGHTS
+    text = str(spec)
+    if text in SHIPPED:
+        return _SHIPPED_DIR / SHIPPED[text]
+    path = Path(text)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        raise WeightsError(f"unknown weights name {text!r}: choose default, {', '.join(SHIPPED)}, or a file path")
+    return path
 
 
 def card_path(weights_path) -> Path:
@@ -80,10 +113,10 @@ def load_into(model: SiamFC, state: dict[str, torch.Tensor], source="weights") -
 
 
 def load_weights(path=None) -> SiamFC:
-    """A :class:`SiamFC` in eval mode with the weights at ``path`` (default: the shipped ones)."""
-    path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    if path == DEFAULT_WEIGHTS and not path.is_file():
-        raise WeightsError(f"no trained weights are bundled yet ({path} is missing); pass --weights")
+    """A :class:`SiamFC` in eval mode with the weights ``path``: a file, a shipped name, or None (default)."""
+    path = resolve_weights(path)
+    if path.parent == _SHIPPED_DIR and not path.is_file():
+        raise WeightsError(f"the shipped weights {path.name} are missing from this installation; pass --weights FILE")
     model = SiamFC()
     load_into(model, load_state(path), source=str(path))
     return model.eval()
@@ -95,7 +128,7 @@ def read_card(path=None) -> dict:
     WeightsError if the card is not valid JSON, or records a ``weights_sha256`` that is not the
     weights file's (a card of other weights, or the two caught half-way through an update).
     """
-    path = Path(path if path is not None else DEFAULT_WEIGHTS)
+    path = resolve_weights(path)
     p = card_path(path)
     if not p.is_file():
         return {}

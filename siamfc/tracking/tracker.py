@@ -97,7 +97,17 @@ class SiamFCTracker:
             (a ``model`` or ``engine`` given directly).
 
     The engine works on its own copy of ``model``, so tracking never changes a model being trained.
-    After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing).
+    After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing),
+    and these hold what the step used (references to arrays it computed anyway, so reading them is
+    optional and free; they are replaced, never written into, by the next ``update``):
+
+    * ``last_responses``: ``(S, 17, 17)`` raw score maps, one per scale;
+    * ``last_response``: ``(U, U)`` the chosen scale's map upsampled (bicubic x16), before the window;
+    * ``last_windowed``: ``(U, U)`` that map normalised and blended with the cosine window (the
+      argmax of this one moved the box); ``last_peak``: its ``(row, col)``;
+    * ``last_scale_id`` (index into ``scale_factors``) and ``last_scale`` (the factor);
+    * ``last_search``: ``(centre_xy, side)`` of the chosen scale's search region in the frame;
+      ``crops[last_scale_id]`` is that region as the network saw it (overwritten by the next step).
     """
 
     def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
@@ -125,6 +135,8 @@ class SiamFCTracker:
         self.crops = np.empty((p.num_scales, p.instance_size, p.instance_size, 3), np.uint8)
         self.kernel = None
         self.last_timings = (0.0, 0.0, 0.0)
+        self.last_responses = self.last_response = self.last_windowed = None  # set by update(); see the class doc
+        self.last_scale_id = self.last_peak = self.last_search = None
 
     @property
     def backend(self) -> str:
@@ -133,6 +145,11 @@ class SiamFCTracker:
     @property
     def precision(self) -> str:
         return self.engine.precision
+
+    @property
+    def last_scale(self) -> float | None:
+        """The scale factor the last ``update`` chose (1.0: same size); None before the first update."""
+        return None if self.last_scale_id is None else float(self.scale_factors[self.last_scale_id])
 
     def describe(self) -> str:
         """What runs: the engine and the crop resampling, e.g. ``openvino bf16, bilinear crops``."""
@@ -190,6 +207,9 @@ class SiamFCTracker:
         response /= response.sum() + 1e-16
         response = (1 - p.window_influence) * response + p.window_influence * self.window
         row, col = np.unravel_index(int(np.argmax(response)), response.shape)
+        self.last_responses, self.last_response, self.last_windowed = responses, up, response
+        self.last_scale_id, self.last_peak = scale_id, (int(row), int(col))
+        self.last_search = (self.center, self.x_size * self.scale_factors[scale_id])  # center is replaced below, not mutated
         # Displacement from the map centre -> search-crop pixels (stride, ×16) -> frame pixels.
         disp = np.array([col, row], dtype=np.float64) - (self.upscale_size - 1) / 2
         disp *= self.stride / p.response_up

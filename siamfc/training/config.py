@@ -32,6 +32,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" (CUDA if present), "cpu", "cuda", "cuda:1" ...
     memory_format: str = "auto"  # "channels_last", "contiguous"; auto = channels_last with bf16 (faster on CPU)
     cache_crops: bool = True  # crop every usable frame once into RAM; False: read and crop at each use (big data)
+    cache_limit_mib: int = 8192  # estimated RAM of the crop cache above which crops are read from disk instead
     keep_epoch_weights: bool = True  # write weights/epoch_NNN.safetensors each epoch (for choosing by val AUC)
 
     # -- optimisation -------------------------------------------------------------------------
@@ -41,6 +42,11 @@ class TrainConfig:
     weight_decay: float = 5e-4
     score_gain: float = 1e-3  # fixed gain of the adjust layer (folded into the weights on export)
     init: str = "kaiming"  # Gaussian scaled by the "improved Xavier" (He) rule; "default" = torch's
+    # -- fine-tuning ----------------------------------------------------------------------------
+    init_from: str = ""  # start from these weights (a shipped name such as "paper", or a path) instead of `init`
+    batchnorm: str = "train"  # "train": batch statistics (from scratch); "frozen": BN in eval mode, its
+    #                           parameters fixed (fine-tuning a network whose BN was folded: see docs/training.md)
+    freeze: list = field(default_factory=list)  # layers whose parameters stay fixed, e.g. [conv1, conv2]
 
     # -- pairs --------------------------------------------------------------------------------
     max_frame_distance: int = 100  # T, in original frame ids
@@ -101,9 +107,14 @@ class TrainConfig:
         need(self.lr_final > 0, f"lr_final must be positive, got {self.lr_final}")
         need(self.memory_format in ("auto", "channels_last", "contiguous"),
              f"memory_format must be auto, channels_last or contiguous, got {self.memory_format!r}")
+        need(self.cache_limit_mib >= 0, f"cache_limit_mib must be >= 0, got {self.cache_limit_mib}")
         need(self.score_gain > 0, f"score_gain must be positive, got {self.score_gain}")
         need(self.sample_by in ("object", "frame"), f"sample_by must be 'object' or 'frame', got {self.sample_by!r}")
         need(self.init in ("kaiming", "default"), f"init must be 'kaiming' or 'default', got {self.init!r}")
+        need(self.batchnorm in ("train", "frozen"), f"batchnorm must be 'train' or 'frozen', got {self.batchnorm!r}")
+        layers = ("conv1", "conv2", "conv3", "conv4", "conv5")
+        need(all(x in layers for x in self.freeze), f"freeze: unknown layer(s) {[x for x in self.freeze if x not in layers]}; "
+             f"choose from {', '.join(layers)}")
         need(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
         need(self.search_size <= self.instance_size, "search_size must not exceed instance_size")
         need((self.search_size - self.exemplar_size) % 8 == 0, "search_size - exemplar_size must be a multiple of the stride 8")

@@ -36,6 +36,17 @@ def stored_side(cfg: TrainConfig) -> int:
     return int(max(cfg.instance_size, math.ceil(need / 2) * 2 + 1))  # odd: the centre is a pixel
 
 
+def cache_bytes(seqs: list[Sequence], usable: dict, cfg: TrainConfig, masks: bool) -> int:
+    """RAM a :class:`MemoryBank` of these objects would take: one ``side x side x 3`` uint8 crop per
+    usable frame (plus a one-channel mask where the sequence has masks), known before any decoding."""
+    side = stored_side(cfg)
+    total = 0
+    for seq in seqs:
+        n = int(np.count_nonzero(usable[seq.name]))
+        total += n * side * side * (3 + (1 if masks and seq.meta.get("masks") is not None else 0))
+    return total
+
+
 def crop_geometry(box, side: int, cfg: TrainConfig) -> tuple[tuple[float, float], float]:
     """``(centre, frame-pixel size)`` of the stored crop of ``box = (x, y, w, h)``."""
     x, y, w, h = box

@@ -1,7 +1,7 @@
 """Training data: named datasets -> sequences -> objects with usable frames, and the held-out split.
 
 ``--data NAME=PATH`` names a format (``davis``, ``mot``, ``vid``, ``got10k``, ``lasot``,
-``folder``, ``curated``) and its root. Every sequence is one object; its usable frames are
+``otb``, ``uav123``, ``folder``, ``curated``) and its root. Every sequence is one object; its usable frames are
 those that pass the frame filters of the config (absent, tiny, huge, extreme aspect, occluded).
 Videos (not objects: MOT tracks of one video stay together) are held out by seed.
 """
@@ -38,6 +38,24 @@ def _lasot_train(root):
     return [every[n] for n in every.names if n not in test]
 
 
+def _otb_style(root):
+    """Every OTB-style folder under ``root`` (``<seq>/img/`` + ``groundtruth_rect.txt``), one row per frame."""
+    from ..data.otb import read_otb
+
+    return list(read_otb(root, version=None, ranges=False))
+
+
+def _uav123(root):
+    """UAV123@10fps sequences (native or OTB-style). Sub-sequences cut from one video (``car16_1``,
+    ``car16_2``) share frames, so they are one *video* for the held-out split."""
+    from ..data.uav123 import read_uav123, video_and_start
+
+    seqs = list(read_uav123(root, subset="UAV123_10fps"))
+    for s in seqs:
+        s.meta = {**s.meta, "video": video_and_start(s.name, "UAV123_10fps")[0]}
+    return seqs
+
+
 def _folder(root):
     from ..data.folder import read_folder
 
@@ -52,7 +70,8 @@ def _readers() -> dict:
     from ..data.mot import load_mot
 
     return {"davis": load_davis, "mot": load_mot, "vid": load_imagenet_vid, "got10k": _got10k_train,
-            "lasot": _lasot_train, "folder": _folder, "curated": load_curated}
+            "lasot": _lasot_train, "otb": _otb_style, "uav123": _uav123, "folder": _folder,
+            "curated": load_curated}
 
 
 def parse_data_spec(spec: str) -> tuple[str, str]:

@@ -38,11 +38,11 @@ from ..model import SiamFC
 from . import distributed
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .crops import DiskBank, MemoryBank
+from .crops import DiskBank, MemoryBank, cache_bytes
 from .data import load_sequences, resolve_data_specs, split_and_filter, summary
 from .loss import balanced_logistic_loss, make_labels
 from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
-from .validation import tracking_auc, validation_loss
+from .validation import tracking_auc, tracking_sequences, validation_loss
 
 class TrainingDiverged(SiamFCError):
     """The loss became NaN or infinite (lower the learning rate; the last checkpoint is intact)."""
@@ -75,10 +75,50 @@ def init_weights(model: nn.Module, how: str = "kaiming") -> None:
 
 
 def build_model(cfg: TrainConfig) -> SiamFC:
+    """The network to train: initialised by ``cfg.init``, or loaded from ``cfg.init_from`` to fine-tune."""
     torch.manual_seed(cfg.seed)
     model = SiamFC(gain=cfg.score_gain)
-    init_weights(model, cfg.init)
+    if not cfg.init_from:
+        init_weights(model, cfg.init)
+        return model
+    from ..model.weights import load_weights, resolve_weights
+
+    start = load_weights(resolve_weights(cfg.init_from))
+    state = start.state_dict()
+    if cfg.score_gain != DEFAULT_GAIN:  # undo export_model's fold: the trained gain lives in the head
+        k = math.sqrt(DEFAULT_GAIN / cfg.score_gain)
+        for name in ("backbone.conv5.0.weight", "backbone.conv5.0.bias"):
+            state[name] = state[name] * k
+    model.load_state_dict(state)
     return model
+
+
+def set_train_mode(model: SiamFC, cfg: TrainConfig) -> None:
+    """``model.train()``, except batch norm when ``cfg.batchnorm == "frozen"`` and frozen layers.
+
+    A converted network (the authors' SiamFC from TFLite) has its batch norm folded into the
+    convolutions and identity BN layers. Training-mode BN would normalise by the batch statistics,
+    which are not the identity the weights were folded for, and destroy the pretrained function at
+    the first step; frozen BN keeps the normalisation the weights were made with.
+    """
+    model.train()
+    for name, layer in model.backbone.named_children():
+        for m in layer.modules():
+            if isinstance(m, nn.BatchNorm2d) and (cfg.batchnorm == "frozen" or name in cfg.freeze):
+                m.eval()
+
+
+def trainable_parameters(model: SiamFC, cfg: TrainConfig) -> list:
+    """Parameters SGD updates: all but frozen layers' (and BN's, when BN is frozen)."""
+    params = []
+    for name, layer in model.backbone.named_children():
+        for m in layer.modules():
+            fixed = name in cfg.freeze or (isinstance(m, nn.BatchNorm2d) and cfg.batchnorm == "frozen")
+            for p in m.parameters(recurse=False):
+                p.requires_grad_(not fixed)
+                if not fixed:
+                    params.append(p)
+    return params + list(model.head.parameters())
 
 
 def export_model(model: SiamFC, gain: float) -> SiamFC:
@@ -174,7 +214,14 @@ class Trainer:
         self.split = split_and_filter(seqs, cfg)
         self.log(summary(self.split))
         show = self.progress and self.info.is_main
-        if cfg.cache_crops:
+        masks = cfg.paste_prob > 0
+        need = cache_bytes(self.split.train, self.split.usable, cfg, masks)
+        in_ram = cfg.cache_crops and need <= cfg.cache_limit_mib * 2**20
+        if cfg.cache_crops and not in_ram:
+            # ImageNet-VID would need hundreds of GB: never let the cache grow with the data.
+            self.log(f"the crop cache would need {need / 2**20:,.0f} MiB (cache_limit_mib {cfg.cache_limit_mib}): "
+                     "reading crops from disk instead (use `siamfc curate` first for speed)")
+        if in_ram:
             self.bank = MemoryBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0, progress=show,
                                    desc="cropping training frames")
         else:
@@ -196,9 +243,7 @@ class Trainer:
                 items = [ds[g] for g in range(start, min(cfg.val_pairs, start + cfg.batch_size))]
                 self.val_batches.append(tuple(torch.stack([it[k] for it in items]) for k in range(4)))
         # The tracking validation: at most val_track_sequences held-out sequences, chosen by seed.
-        long_enough = [s for s in self.split.val if len(s) >= cfg.val_track_min_frames]
-        order = np.random.default_rng([cfg.seed, 2]).permutation(len(long_enough))
-        self.val_track = sorted((long_enough[i] for i in order[:cfg.val_track_sequences]), key=lambda s: s.name)
+        self.val_track = tracking_sequences(self.split.val, cfg.val_track_sequences, cfg.val_track_min_frames, cfg.seed)
 
     def prepare_model(self) -> None:
         cfg = self.cfg
@@ -208,7 +253,7 @@ class Trainer:
         self.model.to(self.device)
         if cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=cfg.lr_initial, momentum=cfg.momentum,
+        self.optimizer = torch.optim.SGD(trainable_parameters(self.model, cfg), lr=cfg.lr_initial, momentum=cfg.momentum,
                                          weight_decay=cfg.weight_decay)
         self.net = self.model
         if self.info.enabled:
@@ -258,7 +303,7 @@ class Trainer:
         lr = lr_at(cfg, epoch)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.net.train()
+        set_train_mode(self.model, cfg)
         loader = self.loader(epoch)
         losses = []
         bar = tqdm(total=cfg.pairs_per_epoch, desc=f"epoch {epoch}/{cfg.epochs}", unit="pair", leave=False,
@@ -300,7 +345,7 @@ class Trainer:
                                          progress=self.progress and self.info.is_main)
             row["val_auc"] = mean
             self.val_rows += [{"epoch": epoch, "sequence": k, "auc": v} for k, v in per_seq.items()]
-        self.model.train()
+        set_train_mode(self.model, cfg)
         row["val_s"] = time.perf_counter() - start
         return row
 

@@ -20,11 +20,17 @@ def success_auc(pred: np.ndarray, gt: np.ndarray, name: str = "") -> float:
     return score_sequence(pred, gt, name=name, rule="otb").auc
 
 
-def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
-    """Run the tracker from frame ``start`` (its box given) for at most ``max_frames`` frames."""
+def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cpu", **tracker_options
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Run the tracker from frame ``start`` (its box given) for at most ``max_frames`` frames.
+
+    ``tracker_options`` go to :class:`SiamFCTracker` (e.g. ``resampling``, or another engine).
+    """
     end = min(len(seq), start + max_frames)
-    # fp32 eager PyTorch: comparable across runs and machines, and no export of weights that change every epoch.
-    tracker = SiamFCTracker(model=model, device=device, backend="torch", precision="fp32")
+    # fp32 eager PyTorch by default: comparable across runs and machines, and no export of weights
+    # that change every epoch.
+    options = {"backend": "torch", "precision": "fp32", **tracker_options}
+    tracker = SiamFCTracker(model=model, device=device, **options)
     pred = np.empty((end - start, 4))
     pred[0] = seq.boxes[start]
     tracker.init(seq.frame(start), tuple(seq.boxes[start]))
@@ -34,7 +40,7 @@ def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cp
 
 
 def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min_frames: int,
-                 device="cpu", progress: bool = False) -> tuple[float, dict]:
+                 device="cpu", progress: bool = False, **tracker_options) -> tuple[float, dict]:
     """Mean success AUC over the sequences with enough frames, and ``{name: auc}``.
 
     The model is left in eval mode; the caller puts it back into training mode. ``progress``:
@@ -45,10 +51,18 @@ def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min
         ok = np.flatnonzero(usable[seq.name])
         if len(ok) == 0 or len(seq) - ok[0] < min_frames:
             continue
-        pred, gt = track_sequence(model, seq, int(ok[0]), max_frames, device)
+        pred, gt = track_sequence(model, seq, int(ok[0]), max_frames, device, **tracker_options)
         per_seq[seq.name] = success_auc(pred, gt, seq.name)
     mean = float(np.mean(list(per_seq.values()))) if per_seq else float("nan")
     return mean, per_seq
+
+
+def tracking_sequences(val: list[Sequence], max_sequences: int, min_frames: int, seed: int) -> list[Sequence]:
+    """The held-out sequences the tracking validation runs on: at most ``max_sequences`` of those
+    with ``min_frames`` frames, chosen by seed (the same for every run with the same data and seed)."""
+    long_enough = [s for s in val if len(s) >= min_frames]
+    order = np.random.default_rng([seed, 2]).permutation(len(long_enough))
+    return sorted((long_enough[i] for i in order[:max_sequences]), key=lambda s: s.name)
 
 
 @torch.no_grad()
