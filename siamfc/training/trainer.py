@@ -487,7 +487,8 @@ def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool 
         cfg, data = saved, run_data
         writable_folder(out, "the run")
     else:
-        writable_folder(out, "the run")  # before any data is read: a bad --out fails in one line, at once
+        # Before any data is read, a bad --out fails in one line; nothing is left behind if later steps fail.
+        writable_folder(out, "the run", keep=False)
         if (out / "checkpoint.pt").exists():
             raise ConfigError(f"{out} already holds a run (checkpoint.pt); continue it with --resume or choose another --out")
         if cfg is None:
