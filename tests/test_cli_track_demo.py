@@ -8,7 +8,7 @@ import torch
 
 import siamfc.demo as demo_module
 from siamfc.cli import COMMANDS, build_parser, main
-from siamfc.data.folder import read_box_file
+from siamfc.data.box_files import read_box_file
 from siamfc.data.sequence import Sequence
 from siamfc.model import SiamFC
 from siamfc.model.weights import save_weights
