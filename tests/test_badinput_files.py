@@ -97,10 +97,10 @@ def test_missing_weights(tmp_path, monkeypatch):
         load_weights(tmp_path / "none.safetensors")
     with pytest.raises(WeightsError, match="weights file not found"):
         SiamFCTracker(weights=tmp_path / "none.safetensors")
-    # The shipped weights missing (as in this version): a plain message, not a traceback.
-    monkeypatch.setattr(weights_module, "DEFAULT_WEIGHTS", tmp_path / "siamfc_alexnet.safetensors")
-    with pytest.raises(WeightsError, match="no trained weights are bundled"):
-        weights_module.load_weights()
+    # A shipped file missing from an installation: a plain message, not a traceback.
+    monkeypatch.setattr(weights_module, "_SHIPPED_DIR", tmp_path)
+    with pytest.raises(WeightsError, match="shipped weights siamfc_scratch.safetensors are missing"):
+        weights_module.load_weights("scratch")
 
 
 def test_weights_of_the_wrong_shape(tmp_path, random_weights):
