@@ -4,10 +4,12 @@ by ONNX Runtime and by OpenVINO. Speed only: the quantization is calibrated on r
 nothing here says how well an int8 tracker would track (that needs real calibration data and the
 per-sequence check of benchmarks/precision_accuracy.py).
 
-    python benchmarks/int8_outlook.py
+    python benchmarks/int8_outlook.py --json docs/results/int8_outlook.json
 """
 from __future__ import annotations
 
+import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +21,8 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from siamfc.bench import machine_line
+from siamfc.fileio import write_text_atomic
+from siamfc.provenance import made_by
 from siamfc.model.weights import load_weights
 from siamfc.runtime.export import export
 
@@ -44,6 +48,9 @@ class RandomCrops(CalibrationDataReader):
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", metavar="OUT", help="also write the timings (with the command that made them) here")
+    args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="siamfc-int8-"))
     folder = export(load_weights(), tmp / "fp32")
     quant_pre_process(str(folder / "backbone.onnx"), str(tmp / "pre.onnx"))
@@ -68,6 +75,11 @@ def main() -> None:
     base = next(iter(rows.values()))
     for name, ms in rows.items():
         print(f"  {name:36s} {ms:6.1f} ms   x{base / ms:.2f}")
+    if args.json:
+        report = {"made_by": made_by(), "machine": machine_line(), "what": "backbone on 3 search crops (255x255), median ms",
+                  "median_ms": {name: round(ms, 2) for name, ms in rows.items()}}
+        write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import json
 import os
 import sys
 import tempfile
@@ -85,6 +86,7 @@ def main(argv=None) -> int:
     ap.add_argument("--precisions", default="fp32,bf16")
     ap.add_argument("--memory-formats", default="contiguous,channels_last")
     ap.add_argument("--compile", action="store_true", help="also try torch.compile on the network")
+    ap.add_argument("--json", metavar="OUT", help="also write every number (with the command that made them) here")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     base = dict(batch_size=args.batch_size, threads=args.threads, pairs_per_epoch=10**6, val_fraction=0.0)
@@ -130,6 +132,19 @@ def main(argv=None) -> int:
     for (precision, fmt, compiled), _, _, _, rates in runs:
         cell = lambda v: f"{max(v):.1f} ({np.median(v):.1f})"  # noqa: E731
         print(f"| {precision} | {fmt} | {'yes' if compiled else 'no'} | {cell(rates['net'])} | {cell(rates['full'])} |")
+    if args.json:
+        from siamfc.bench import machine_line
+        from siamfc.fileio import write_text_atomic
+        from siamfc.provenance import made_by
+
+        report = {"made_by": made_by(weights=False), "machine": machine_line(), "threads": args.threads,
+                  "batch_size": args.batch_size, "data": source, "crops": len(bank), "pipeline_pairs_per_s": n / seconds,
+                  "rows": [{"precision": p, "memory_format": f, "compile": c,
+                            "network_pairs_per_s": {"best": max(r["net"]), "median": float(np.median(r["net"]))},
+                            "full_pairs_per_s": {"best": max(r["full"]), "median": float(np.median(r["full"]))}}
+                           for (p, f, c), _, _, _, r in runs]}
+        write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
     return 0
 
 

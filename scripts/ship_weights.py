@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from siamfc.bench import machine_line
+from siamfc.fileio import write_text_atomic
 from siamfc.model.weights import SHIPPED, card_path, load_weights, resolve_weights, save_weights
 
 #: The 17 videos of ../shared/datasets/more: name, layout, repository, commit (for the model card).
@@ -135,7 +136,7 @@ def cmd_add_scores(args) -> None:
     card.setdefault("scores", {})["bench"] = {"source": args.scores, "command": args.command, **{
         k: entry[k] for k in ("auc", "p20", "norm_precision", "fps") if k in entry},
         "per_sequence_auc": {s: round(v["auc"], 4) for s, v in entry.get("sequences", {}).items()}}
-    path.write_text(json.dumps(card, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added bench scores of {args.name} to {path}")
 
 
@@ -149,7 +150,7 @@ def cmd_add_validation(args) -> None:
     card.setdefault("scores", {})["validation_auc"] = round(row["val_auc"], 4)
     card["scores"]["validation"] = {"run": str(run), "epoch": args.epoch,
                                     "videos": (run / "val_videos.txt").read_text().split()}
-    path.write_text(json.dumps(card, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added validation AUC {row['val_auc']:.4f} ({run}, epoch {args.epoch}) to {path}")
 
 

@@ -69,6 +69,13 @@ def apply_choice(name: str, entry: dict, n_sequences: int, args) -> None:
     card["crop_resampling"] = entry["better"]
     measured = " vs ".join(f"{r} {entry['scores'][r]['auc']}" for r in RESAMPLINGS)
     card["crop_resampling_choice"] = f"validation AUC {measured} on {n_sequences} held-out sequences ({args.json})"
+    # The weights as shipped (their own resampling, the default engine) on the held-out videos: the
+    # number the `default` alias is chosen by, the same protocol for every shipped file.
+    scores = card.setdefault("scores", {})
+    scores["validation_auc"] = entry["scores"][entry["better"]]["auc"]
+    scores["validation_protocol"] = (f"scripts/validate_weights.py: {n_sequences} held-out sequences of {args.run} "
+                                     f"(at most 100 frames each), engine {args.backend}/{args.precision}, "
+                                     f"crop resampling {entry['better']}")
     write_text_atomic(card_path(path), json.dumps(card, indent=2) + "\n")
     print(f"{name}: crop_resampling {entry['better']} ({measured})")
 

@@ -69,7 +69,8 @@ def first_ground_truth_box(path) -> BoxArg:
 
     A VOT polygon becomes its axis-aligned bounding box.
     """
-    from .data.folder import polygons_to_boxes, read_box_file
+    from .data.box_files import read_box_file
+    from .geometry import polygons_to_boxes
 
     rows = read_box_file(path, columns=(4, 8), one_based=True)
     first = rows[:1]

@@ -9,13 +9,14 @@ sees the old file or the new one, never half of one; on error the temporary file
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, SiamFCError
 
 
 def _default_mode() -> int:
@@ -78,6 +79,32 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def writable_folder(path, what: str = "files", keep: bool = True) -> Path:
+    """Create the folder ``path`` (and its parents) and check that a file can be written in it;
+    else one line saying why (``what`` names what was to be written: "the export", "the run").
+
+    ``keep=False``: only check -- the folders this call created are removed again, so that a
+    command that fails later (bad data) leaves nothing behind.
+    """
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise SiamFCError(f"cannot write {what} to {path}: {parent} is a file, not a folder")
+    created = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise SiamFCError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+    finally:
+        if not keep:
+            for folder in created:  # deepest first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+    return path
 
 
 def replace_atomically(path, write) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .box_arg import parse_box  # noqa: F401 - re-exported: `siamfc bench --box` reads it from here
-from .data.folder import write_box_file
+from .data.box_files import write_box_file
 from .debug_overlay import debug_frame
 from .errors import DataError, InvalidBoxError, InvalidFrameError
 from .video import VideoWriter, check_video_path, draw_box

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .data.folder import IMAGE_EXTENSIONS, list_frames, natural_key
+from .data.frame_files import IMAGE_EXTENSIONS, list_frames, natural_key
 from .errors import DataError
 from .fileio import AtomicFile
 from .frames import read_image

@@ -32,7 +32,7 @@ import sys
 
 import numpy as np
 
-from .data.folder import from_file_coords, to_file_coords
+from .data.box_files import from_file_coords, to_file_coords
 from .errors import DataError, InvalidBoxError, InvalidFrameError, SiamFCError
 from .geometry import as_polygons, polygons_to_region_boxes
 

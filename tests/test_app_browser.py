@@ -22,7 +22,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 from app_fixtures import CROSSING_BOX, ENGINE, live_server, tracker_boxes, write_clip  # noqa: E402
 from siamfc.app.server import create_app  # noqa: E402
-from siamfc.data.folder import parse_box_text  # noqa: E402
+from siamfc.data.box_files import parse_box_text  # noqa: E402
 
 #: Flags for a headless browser that reaches nothing but the test server.
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

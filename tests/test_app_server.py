@@ -21,7 +21,7 @@ pytest.importorskip("uvicorn", reason="the app extra is not installed (pip insta
 
 from app_fixtures import CROSSING_BOX, ENGINE, live_server, tracker_boxes, write_clip  # noqa: E402
 from siamfc.app.server import create_app  # noqa: E402
-from siamfc.data.folder import parse_box_text  # noqa: E402
+from siamfc.data.box_files import parse_box_text  # noqa: E402
 from siamfc.video import open_source  # noqa: E402
 
 

@@ -35,6 +35,22 @@ def test_missing_empty_and_corrupt_images(tmp_path):
         read_image(tmp_path / "corrupt.jpg")
 
 
+def test_truncated_jpeg_is_corrupt_not_half_grey(tmp_path):
+    """A real JPEG cut short decodes in OpenCV (missing rows grey, a libjpeg warning only); here
+    it is an error naming the file. The whole file, progressive or not, still reads."""
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8), (0, 0), 2)
+    for name, flags in [("baseline", []), ("progressive", [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])]:
+        data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90, *flags])[1].tobytes()
+        (tmp_path / f"{name}.jpg").write_bytes(data)
+        np.testing.assert_array_equal(read_image(tmp_path / f"{name}.jpg"), cv2.imdecode(np.frombuffer(data, np.uint8), 1))
+        cut = tmp_path / f"{name}_cut.jpg"
+        cut.write_bytes(data[: int(len(data) * 0.6)])
+        assert cv2.imread(str(cut)) is not None  # what OpenCV alone would train or track on
+        with pytest.raises(DataError, match=f"truncated JPEG.*{name}_cut.jpg"):
+            read_image(cut)
+
+
 def test_corrupt_frame_in_a_folder_names_the_file(tmp_path):
     cv2.imwrite(str(tmp_path / "0001.png"), np.zeros((20, 20, 3), np.uint8))
     (tmp_path / "0002.png").write_bytes(b"garbage")
@@ -81,10 +97,10 @@ def test_missing_weights(tmp_path, monkeypatch):
         load_weights(tmp_path / "none.safetensors")
     with pytest.raises(WeightsError, match="weights file not found"):
         SiamFCTracker(weights=tmp_path / "none.safetensors")
-    # The shipped weights missing (as in this version): a plain message, not a traceback.
-    monkeypatch.setattr(weights_module, "DEFAULT_WEIGHTS", tmp_path / "siamfc_alexnet.safetensors")
-    with pytest.raises(WeightsError, match="no trained weights are bundled"):
-        weights_module.load_weights()
+    # A shipped file missing from an installation: a plain message, not a traceback.
+    monkeypatch.setattr(weights_module, "_SHIPPED_DIR", tmp_path)
+    with pytest.raises(WeightsError, match="shipped weights siamfc_scratch.safetensors are missing"):
+        weights_module.load_weights("scratch")
 
 
 def test_weights_of_the_wrong_shape(tmp_path, random_weights):

@@ -8,7 +8,7 @@ import torch
 
 import siamfc.demo as demo_module
 from siamfc.cli import COMMANDS, build_parser, main
-from siamfc.data.folder import read_box_file
+from siamfc.data.box_files import read_box_file
 from siamfc.data.sequence import Sequence
 from siamfc.model import SiamFC
 from siamfc.model.weights import save_weights
@@ -183,10 +183,12 @@ def test_demo_sequence_is_bundled():
     assert (demo_module.DEMO_DIR / "PROVENANCE.md").is_file()
 
 
-def test_demo_without_weights_says_so(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(demo_module, "DEFAULT_WEIGHTS", tmp_path / "siamfc_alexnet.safetensors")
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
-    assert "no trained weights are bundled" in error_line(capsys)
+def test_demo_with_missing_or_unknown_weights_says_so(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--weights", str(tmp_path / "none.safetensors")]) == 2
+    assert "weights file not found" in error_line(capsys)
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--weights", "papr"]) == 2
+    assert "unknown weights name 'papr'" in error_line(capsys)
+    assert not (tmp_path / "demo").exists()
 
 
 def test_demo_writes_video_and_prints_auc(capsys, monkeypatch, tmp_path, random_weights):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import BENCH, ROOT, requires_shared
 
-from siamfc.data.folder import format_row, from_file_coords, parse_box_text
+from siamfc.data.box_files import format_row, from_file_coords, parse_box_text
 from siamfc.data.registry import open_dataset
 from siamfc.data.sequence import Sequence
 from siamfc.evaluation.report import evaluate_results

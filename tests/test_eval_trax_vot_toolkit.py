@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from conftest import BENCH, ROOT, requires_shared
 
-from siamfc.data.folder import from_file_coords, to_file_coords
+from siamfc.data.box_files import from_file_coords, to_file_coords
 from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, read_trajectory
 from siamfc.evaluation.trackers import TrackerSpec
 from siamfc.geometry import polygons_to_region_boxes

@@ -8,7 +8,7 @@ import pytest
 from conftest import BENCH, requires_shared
 from readers_fixtures import boxes, write_frames, write_rows
 
-from siamfc.data.folder import parse_box_text, read_box_file, write_box_file
+from siamfc.data.box_files import parse_box_text, read_box_file, write_box_file
 from siamfc.data.otb import read_otb, read_otb_json
 from siamfc.errors import DataError
 

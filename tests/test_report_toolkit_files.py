@@ -8,7 +8,7 @@ from conftest import REFERENCE, requires_shared
 from readers_fixtures import write_moving_square, write_rows
 
 from siamfc.cli import main
-from siamfc.data.folder import parse_box_text
+from siamfc.data.box_files import parse_box_text
 from siamfc.data.registry import open_dataset
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.report import evaluate_results

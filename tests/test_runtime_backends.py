@@ -126,10 +126,17 @@ def test_tracker_runs_an_export_folder(model, tmp_path):
 
 
 @needs_ov
-def test_openvino_format_writes_ir(model, tmp_path):
+def test_openvino_format_writes_ir_that_gives_the_reference_scores(model, crops, reference_scores, tmp_path):
     folder = export(model, tmp_path / "ov", format="openvino")
     assert {"backbone.xml", "backbone.bin", "correlation.xml", "correlation.bin"} <= {p.name for p in folder.iterdir()}
-    assert isinstance(OpenVINOEngine(folder, "fp32"), OpenVINOEngine)
+    for onnx_file in folder.glob("*.onnx"):  # the engine must run the IR itself, not the ONNX files
+        onnx_file.write_bytes(b"not an onnx file")
+    engine = OpenVINOEngine(folder, "fp32")
+    z, xs = crops
+    assert _close(engine.score(engine.embed(z), xs), reference_scores, 1e-4)
+    (folder / "backbone.bin").write_bytes(b"\0" * 64)  # a broken IR is named, not run
+    with pytest.raises(WeightsError, match="backbone"):
+        OpenVINOEngine(folder, "fp32")
 
 
 @pytest.mark.slow

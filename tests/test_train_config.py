@@ -45,6 +45,8 @@ def test_unknown_key_is_named_with_a_suggestion(tmp_path):
     ("gray_prob: 1.5\n", "gray_prob must be a probability"),
     ("- a\n- b\n", "expected a mapping"),
     ("epochs: [1\n", "not valid YAML"),
+    ("lr_initial: 0.0\n", "lr_initial must be positive"),
+    ("lr_final: -1.0e-5\n", "lr_final must be positive"),
 ])
 def test_bad_values_are_errors(tmp_path, text, match):
     (tmp_path / "c.yaml").write_text(text)

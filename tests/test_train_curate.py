@@ -1,6 +1,12 @@
 """Curation, the ILSVRC-VID reader, the GOT-10k/LaSOT/folder training adapters, and plot-train."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from readers_fixtures import boxes, write_frames, write_rows
@@ -150,3 +156,58 @@ def test_plot_train(tmp_path):
     png = run / "curves.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000
     assert main(["plot-train", str(tmp_path / "none")]) == 2
+    # --compare: a run has one colour in every panel (it used to change from panel to panel).
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "log.csv").write_text((run / "log.csv").read_text())
+    from siamfc.training.plots import curves_figure
+
+    fig = curves_figure([run, other])
+    for name in ("run", "other"):
+        colours = {line.get_color() for ax in fig.axes for line in ax.get_lines() if str(line.get_label()).startswith(name)}
+        assert len(colours) == 1, (name, colours)
+    assert main(["plot-train", str(run), "--compare", str(other)]) == 0
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for a reaper counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_curate_workers_exit_when_the_parent_is_killed(tmp_path):
+    """kill -9 of the curating process: its pool workers end too (they used to go on curating)."""
+    root = write_davis(tmp_path / "davis", videos=4, frames=3)
+    script = f"""
+import os, time
+import siamfc.training.curate as curate
+def slow(*args, **kwargs):
+    print("worker", os.getpid(), flush=True)
+    time.sleep(60)
+    return {{"bad": []}}
+curate.curate_video = slow
+curate.curate(["davis={root}"], {str(tmp_path / "out")!r}, workers=2, progress=False)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = set()
+        while len(workers) < 2:
+            line = proc.stdout.readline()
+            assert line, "the curating process ended early"
+            if line.startswith("worker"):
+                workers.add(int(line.split()[1]))
+        proc.kill()
+        proc.wait()
+        deadline = time.time() + 10
+        while any(_alive(w) for w in workers) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        proc.kill()
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..data.folder import write_box_file
+from ..data.box_files import write_box_file
 from ..errors import SiamFCError
 from ..model import weights as weight_files  # its shipped_weights() is the one list of what can be chosen
 from ..tracking.params import PRESETS

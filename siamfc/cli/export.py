@@ -29,9 +29,10 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..model.weights import load_weights
-    from ..runtime.export import export, writable_folder
+    from ..fileio import writable_folder
+    from ..runtime.export import export
 
-    out = writable_folder(args.out or f"siamfc_{args.format}")  # fail before loading anything
+    out = writable_folder(args.out or f"siamfc_{args.format}", "the export")  # fail before loading anything
     path = export(load_weights(args.weights), out, format=args.format, opset=args.opset)
     print(f"wrote {', '.join(sorted(p.name for p in path.iterdir() if not p.name.startswith('.')))} to {path}")
     return 0

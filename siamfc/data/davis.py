@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from ..errors import DataError
-from .folder import IMAGE_EXTENSIONS, frame_number, list_frames, read_box_file
+from .box_files import read_box_file
+from .frame_files import IMAGE_EXTENSIONS, frame_number, list_frames
 from .sequence import Sequence
 
 

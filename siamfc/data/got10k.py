@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import list_frames, listed_sequences, numbered_frames, read_box_file
+from .box_files import read_box_file
+from .frame_files import list_frames, listed_sequences, numbered_frames
 from .sequence import Sequence
 
 SPLITS = ("train", "val", "test")

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import read_box_file, sequence_frames
+from .box_files import read_box_file
+from .frame_files import sequence_frames
 from .sequence import Sequence
 
 #: The official LaSOT test split (Protocol II): 4 sequences of each of the 70 classes.

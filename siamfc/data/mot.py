@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import parse_box_text
+from .box_files import parse_box_text
 from .sequence import Sequence
 
 PEDESTRIAN = 1

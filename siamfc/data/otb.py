@@ -36,7 +36,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..fileio import read_json
-from .folder import frame_number, from_file_coords, list_frames, numbered_frames, parse_box_text
+from .box_files import from_file_coords, parse_box_text
+from .frame_files import frame_number, list_frames, numbered_frames
 from .sequence import Sequence
 
 #: OTB-2015 (OTB-100): the 100 sequences of the official ``tb_100`` list.

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .folder import frame_number, list_frames, natural_key, numbered_frames, read_box_file
+from .box_files import read_box_file
+from .frame_files import frame_number, list_frames, natural_key, numbered_frames
 from .otb import read_otb
 from .sequence import Sequence
 

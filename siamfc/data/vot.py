@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..geometry import polygons_to_boxes
-from .folder import listed_sequences, read_box_file, sequence_frames
+from .box_files import read_box_file
+from .frame_files import listed_sequences, sequence_frames
 from .sequence import Sequence
 
 YEARS = (2013, 2014, 2015, 2016, 2017, 2018)

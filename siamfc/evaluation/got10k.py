@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.folder import from_file_coords, to_file_coords
+from ..data.box_files import from_file_coords, to_file_coords
 from ..data.sequence import Sequence
 from ..errors import DataError
 from .metrics import box_iou

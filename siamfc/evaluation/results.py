@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.folder import format_row, from_file_coords, parse_box_text, read_box_file, to_file_coords, write_box_file
+from ..data.box_files import format_row, from_file_coords, parse_box_text, read_box_file, to_file_coords, write_box_file
 from ..fileio import read_json, write_text_atomic
 from ..errors import DataError
 from ..geometry import polygons_to_boxes

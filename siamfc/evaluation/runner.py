@@ -21,7 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ import numpy as np
 from ..data.sequence import Sequence
 from ..errors import DataError, SiamFCError
 from ..provenance import made_by
+from ..worker_pool import worker_pool
 from .results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
 from .trackers import TrackerSpec, box_is_usable
 
@@ -177,8 +178,8 @@ def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol
         else:
             threads = threads or max(1, (os.cpu_count() or 1) // workers)
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                     initargs=(spec, seqs, str(tracker_dir), protocol, threads)) as pool:
+            with worker_pool(workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(spec, seqs, str(tracker_dir), protocol, threads)) as pool:
                 futures = [pool.submit(_run_one, name) for name in todo]
                 try:
                     for fut in as_completed(futures):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.folder import from_file_coords
+from ..data.box_files import from_file_coords
 from ..data.sequence import Sequence
 from ..errors import DataError
 from ..geometry import boxes_to_polygons, polygons_to_region_boxes

@@ -25,7 +25,7 @@ SHIPPED = {
     "finetuned": "siamfc_finetuned.safetensors",  # the paper's network fine-tuned on this project's data
 }
 #: The name ``default`` stands for: the shipped weights that scored best on held-out validation videos.
-DEFAULT_NAME = "finetuned"  # set when the experiments of issue 10 are chosen
+DEFAULT_NAME = "finetuned"
 #: The weights used when none are named.
 DEFAULT_WEIGHTS = _SHIPPED_DIR / SHIPPED[DEFAULT_NAME]
 

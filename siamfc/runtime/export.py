@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from pathlib import Path
 
 import torch
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SiamFCError, WeightsError
-from ..fileio import replace_atomically, write_text_atomic
+from ..fileio import replace_atomically, writable_folder, write_text_atomic
 from ..model.backbone import AlexNetEmbedding
 from ..model.fuse import fold_batchnorm
 from ..model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
@@ -66,18 +65,6 @@ def weights_digest(model) -> str:
     return h.hexdigest()[:16]
 
 
-def writable_folder(path) -> Path:
-    """Create ``path`` (a folder) or fail with one line saying why it cannot be written."""
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise SiamFCError(f"cannot write the export to {path}: {exc.strerror or exc}") from None
-    return path
-
-
 def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
     """Write ``model`` (a SiamFC with the AlexNet embedding) as a deployable folder; see the module doc."""
     if format not in FORMATS:
@@ -90,7 +77,7 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
         raise SiamFCError("exporting needs the onnx package: pip install 'siamfc[onnx]'") from None
     if format == "openvino":
         _import_openvino()
-    out_dir = writable_folder(out_dir)
+    out_dir = writable_folder(out_dir, "the export")
     backbone = BackboneGraph(fold_batchnorm(model.backbone).float().cpu())
     correlation = CorrelationGraph(model.head).cpu()
     feat = backbone.backbone(torch.zeros(1, 3, INSTANCE_SIZE, INSTANCE_SIZE))

@@ -103,7 +103,8 @@ class TrainConfig:
         need(self.pairs_per_epoch >= self.batch_size, "pairs_per_epoch must be at least one batch")
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         need(self.precision in ("bf16", "fp16", "fp32"), f"precision must be bf16, fp16 or fp32, got {self.precision!r}")
-        need(self.lr_initial > 0 and self.lr_final > 0, "learning rates must be positive")
+        need(self.lr_initial > 0, f"lr_initial must be positive, got {self.lr_initial}")
+        need(self.lr_final > 0, f"lr_final must be positive, got {self.lr_final}")
         need(self.memory_format in ("auto", "channels_last", "contiguous"),
              f"memory_format must be auto, channels_last or contiguous, got {self.memory_format!r}")
         need(self.cache_limit_mib >= 0, f"cache_limit_mib must be >= 0, got {self.cache_limit_mib}")

@@ -19,7 +19,6 @@ import json
 import os
 import re
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -30,6 +29,7 @@ from ..data.curated import COLUMNS, FORMAT, read_index
 from ..data.sequence import Sequence
 from ..errors import ConfigError, DataError
 from ..fileio import write_text_atomic
+from ..worker_pool import worker_pool
 from .config import TrainConfig
 from .crops import crop_item, stored_side
 from .data import frame_size, load_sequences
@@ -136,7 +136,7 @@ def curate(specs: list[str], out, *, side: int | None = None, context: float = 0
             bad += curate_video(v, videos[v], str(out), side, cfg, quality)["bad"]
             bar.update()
     else:
-        with ProcessPoolExecutor(workers) as pool:
+        with worker_pool(workers) as pool:  # its workers exit if this process is killed
             futures = [pool.submit(curate_video, v, videos[v], str(out), side, cfg, quality) for v in todo]
             for fut in futures:
                 bad += fut.result()["bad"]

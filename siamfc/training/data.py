@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -79,6 +80,16 @@ def parse_data_spec(spec: str) -> tuple[str, str]:
     if not sep or not fmt or not root:
         raise ConfigError(f"--data expects FORMAT=PATH (e.g. davis=/data/davis2016), got {spec!r}")
     return fmt.strip(), root.strip()
+
+
+def resolve_data_specs(specs: list[str]) -> list[str]:
+    """``FORMAT=PATH`` specs with absolute paths (``~`` expanded, links resolved): what a run
+    stores, so that it can be resumed from any working directory, and what resumes compare."""
+    out = []
+    for spec in specs:
+        fmt, root = parse_data_spec(spec)
+        out.append(f"{fmt}={Path(root).expanduser().resolve()}")
+    return out
 
 
 def load_sequences(specs: list[str]) -> list[Sequence]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import replace_atomically
 
 
 def read_csv(path) -> dict[str, np.ndarray]:
@@ -28,15 +29,27 @@ def read_csv(path) -> dict[str, np.ndarray]:
 
 def plot_run(run_dir, out=None, compare: list | None = None) -> Path:
     """Write ``curves.png`` (or ``out``) for the run in ``run_dir``; ``compare``: more runs on the same axes."""
+    import matplotlib.pyplot as plt
+
+    runs = [Path(run_dir)] + [Path(r) for r in (compare or [])]
+    fig = curves_figure(runs)
+    out = replace_atomically(Path(out) if out else runs[0] / "curves.png", lambda tmp: fig.savefig(tmp, dpi=110))
+    plt.close(fig)
+    return out
+
+
+def curves_figure(runs: list[Path]):
+    """The 2 x 2 figure of :func:`plot_run` (loss, validation AUC, learning rate, speed); each run
+    has one colour, the same in every panel."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [Path(run_dir)] + [Path(r) for r in (compare or [])]
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
     (ax_loss, ax_auc), (ax_lr, ax_speed) = axes
-    for run in runs:
+    for i, run in enumerate(runs):
+        color = f"C{i % 10}"  # one colour per run, the same in every panel
         log = read_csv(run / "log.csv")
         if not log:
             raise DataError(f"{run / 'log.csv'} has no rows yet")
@@ -48,15 +61,15 @@ def plot_run(run_dir, out=None, compare: list | None = None) -> Path:
             x = steps["epoch"] - 1 + steps["step"] / per_epoch
             k = max(1, len(x) // 200)  # a running mean keeps the curve readable
             smooth = np.convolve(steps["loss"], np.ones(k) / k, mode="valid")
-            ax_loss.plot(x[k - 1:], smooth, alpha=0.35, lw=0.8, label=f"{label} train (steps)")
-        line, = ax_loss.plot(ep, log["train_loss"], "o-", ms=3, label=f"{label} train")
-        ax_loss.plot(ep, log["val_loss"], "s--", ms=3, color=line.get_color(), label=f"{label} val")
+            ax_loss.plot(x[k - 1:], smooth, alpha=0.35, lw=0.8, color=color, label=f"{label} train (steps)")
+        ax_loss.plot(ep, log["train_loss"], "o-", ms=3, color=color, label=f"{label} train")
+        ax_loss.plot(ep, log["val_loss"], "s--", ms=3, color=color, label=f"{label} val")
         ok = np.isfinite(log["val_auc"])
-        ax_auc.plot(ep[ok], log["val_auc"][ok], "o-", ms=3, label=label)
+        ax_auc.plot(ep[ok], log["val_auc"][ok], "o-", ms=3, color=color, label=label)
         if ok.any() and ep[ok][0] == 0:
-            ax_auc.axhline(log["val_auc"][ok][0], color=line.get_color(), ls=":", lw=0.8)
-        ax_lr.plot(ep, log["lr"], "o-", ms=3, label=label)
-        ax_speed.plot(ep, log["pairs_per_s"], "o-", ms=3, label=label)
+            ax_auc.axhline(log["val_auc"][ok][0], color=color, ls=":", lw=0.8)
+        ax_lr.plot(ep, log["lr"], "o-", ms=3, color=color, label=label)
+        ax_speed.plot(ep, log["pairs_per_s"], "o-", ms=3, color=color, label=label)
     ax_loss.set(title="loss", xlabel="epoch", ylabel="balanced logistic loss")
     finite = [v for run in runs for v in read_csv(run / "log.csv")["val_loss"] if np.isfinite(v)]
     if finite and max(finite) > 10 * min(finite):
@@ -68,7 +81,4 @@ def plot_run(run_dir, out=None, compare: list | None = None) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    out = Path(out) if out else runs[0] / "curves.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return fig

@@ -32,14 +32,14 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..fileio import write_text_atomic
+from ..fileio import writable_folder, write_text_atomic
 from ..errors import ConfigError, SiamFCError
 from ..model import SiamFC
 from . import distributed
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .crops import DiskBank, MemoryBank, cache_bytes
-from .data import load_sequences, split_and_filter, summary
+from .data import load_sequences, resolve_data_specs, split_and_filter, summary
 from .loss import balanced_logistic_loss, make_labels
 from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
 from .validation import tracking_auc, tracking_sequences, validation_loss
@@ -341,7 +341,8 @@ class Trainer:
         due = epoch == 0 or epoch % cfg.val_track_every == 0 or epoch == cfg.epochs
         if self.val_track and due and cfg.val_track_max_frames > 1:
             mean, per_seq = tracking_auc(self.model, self.val_track, self.split.usable,
-                                         cfg.val_track_max_frames, cfg.val_track_min_frames, self.device)
+                                         cfg.val_track_max_frames, cfg.val_track_min_frames, self.device,
+                                         progress=self.progress and self.info.is_main)
             row["val_auc"] = mean
             self.val_rows += [{"epoch": epoch, "sequence": k, "auc": v} for k, v in per_seq.items()]
         set_train_mode(self.model, cfg)
@@ -434,7 +435,9 @@ class Trainer:
             row = {"epoch": 0, "lr": float("nan"), "train_loss": float("nan"), "pairs_per_s": float("nan"),
                    "train_s": 0.0, "pairs_seen": 0, **self.validate(0)}
             self.history.append(row)
-            self.log(f"epoch 0 (untrained): val loss {row['val_loss']:.4f}, val AUC {row['val_auc']:.3f}")
+            self.tensorboard(row)  # epoch 0 in TensorBoard too, as in log.csv
+            self.log(f"epoch 0 (untrained): val loss {row['val_loss']:.4f} (large before training: see "
+                     f"docs/training.md), val AUC {row['val_auc']:.3f}")
         distributed.barrier(self.info)
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1):
@@ -476,14 +479,21 @@ def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool 
         if cfg is not None and cfg.diff(saved):
             diffs = ", ".join(f"{k}: run has {a!r}, given {b!r}" for k, (a, b) in saved.diff(cfg).items())
             raise ConfigError(f"cannot resume {out} with a different config ({diffs})")
-        if data and list(data) != list(state["data"]):
-            raise ConfigError(f"cannot resume {out} with different data: run has {state['data']}, given {list(data)}")
-        cfg, data = saved, state["data"]
+        # Runs store absolute paths; a run made before they did holds the paths as typed,
+        # which only resolve from the directory it was started in.
+        run_data = resolve_data_specs(state["data"])
+        if data and resolve_data_specs(data) != run_data:
+            raise ConfigError(f"cannot resume {out} with different data: run has {run_data}, given {resolve_data_specs(data)}")
+        cfg, data = saved, run_data
+        writable_folder(out, "the run")
     else:
+        # Before any data is read, a bad --out fails in one line; nothing is left behind if later steps fail.
+        writable_folder(out, "the run", keep=False)
         if (out / "checkpoint.pt").exists():
             raise ConfigError(f"{out} already holds a run (checkpoint.pt); continue it with --resume or choose another --out")
         if cfg is None:
             cfg = TrainConfig()
         if not data:
             raise ConfigError("no training data: give --data FORMAT=PATH (e.g. davis=/data/davis2016)")
+        data = resolve_data_specs(data)
     return Trainer(cfg, data, out, progress=progress, log=log).run(state)
