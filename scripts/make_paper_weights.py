@@ -25,6 +25,12 @@ SOURCE = {
                "third party (the float originals are not available here)",
 }
 
+#: What tests/test_weights_tflite.py measures of the conversion (run: python -m pytest tests/test_weights_tflite.py).
+CHECK = ("against the original int8 graph run by OpenVINO on real OTB Crossing crops: embedding features within "
+         "3 output quantisation steps (measured <= 2 steps, max 0.13 on a +-6 range; correlation 0.9995), scores "
+         "correlation > 0.98 below the int8 output's saturation; OTB Crossing success AUC 0.771 (eager fp32, "
+         "bicubic-aa crops)")
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,7 +40,8 @@ def main() -> None:
     path, card = convert_file(folder / "template_image_feature_extractor_full_quant_scale1.tflite",
                               _SHIPPED_DIR / SHIPPED["paper"], adjust=folder / "cross_correlation_scale3.tflite",
                               card_extra={"name": "paper", "source": SOURCE,
-                                          "training_data": "ImageNet-VID (ILSVRC-2015), by the paper's authors"})
+                                          "training_data": "ImageNet-VID (ILSVRC-2015), by the paper's authors",
+                                          "conversion_check": CHECK})
     print(f"wrote {path}: {card['quantisation']}")
 
 
