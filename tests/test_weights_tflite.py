@@ -74,8 +74,9 @@ def test_features_and_scores_match_the_int8_graph(converted):
             feat = model.backbone(as_tensor(z))[0].permute(1, 2, 0).numpy()
             scores = model(as_tensor(z), as_tensor(x))[0, 0].numpy()
         ref = f_scale[0] * (embed(z[..., ::-1].copy())[0].reshape(6, 6, 256).astype(np.float64) - f_zp[0])
-        # Features: within 3 output quantisation steps everywhere (measured: <= 2 steps, 0.13 of a
-        # +-6 range), and the same up to the int8 noise (correlation measured 0.9995).
+        # Features: within 3 output quantisation steps everywhere (measured 1.7-1.9 steps, 0.13 of a
+        # +-6 range), and the same up to the int8 noise (correlation measured 0.9994-0.9995;
+        # docs/results/shipped_weights_check.json, benchmarks/shipped_weights_check.py).
         assert np.abs(feat - ref).max() <= 3 * f_scale[0]
         assert np.corrcoef(feat.ravel(), ref.ravel())[0, 1] > 0.999
         q = whole({"template_image": z[..., ::-1].copy(), "input_image": x[None, ..., ::-1].copy()})[0].reshape(17, 17)
@@ -101,7 +102,7 @@ def test_shipped_paper_weights_are_this_conversion(converted):
 
 @pytest.mark.slow
 def test_paper_weights_track_crossing():
-    # The authors' network on OTB Crossing (bundled): success AUC measured 0.780 in fp32.
+    # The authors' network on OTB Crossing (bundled): success AUC measured 0.771 in fp32 (bicubic-aa crops).
     seq = demo_sequence()
     traj = track_one_pass(SiamFCTracker(weights="paper", backend="torch", precision="fp32"), seq)
     assert score_sequence(traj.boxes, seq.boxes, name=seq.name).auc >= 0.75
