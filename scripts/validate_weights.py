@@ -46,7 +46,8 @@ def main() -> None:
         if name in earlier.get("weights", {}):
             out["weights"][name] = earlier["weights"][name]
             out["made_by"] = earlier["made_by"]  # the command that measured them
-            apply_choice(name, out["weights"][name], len(seqs), args) if args.apply else None
+            if args.apply:
+                apply_choice(name, out["weights"][name], len(seqs), args)
             continue
         model = load_weights(name)
         scores = {}

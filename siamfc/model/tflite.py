@@ -238,11 +238,10 @@ def read_tflite(path) -> TFLiteNetwork:
             bs.append(bias)
         filters[layer], biases[layer] = np.concatenate(ws), np.concatenate(bs)
 
-    first = layers["conv1"][1][1][0]
-    in_scale, in_zp = _input_quantisation(graph, first)
+    in_scale, in_zp = _input_quantisation(graph)
     gain, bias = read_score_adjustment(graph)
-    per_channel = all((graph.quant(layers[l][1][1][1])[0] is not None and graph.quant(layers[l][1][1][1])[0].size > 1)
-                      for l in LAYERS)
+    scales = [graph.quant(layers[layer][1][1][1])[0] for layer in LAYERS]  # conv weights' scales
+    per_channel = all(s is not None and s.size > 1 for s in scales)
     quant = ("float32" if kinds == {"FLOAT32"} else
              f"{'/'.join(sorted(k.lower() for k in kinds))} {'per-channel' if per_channel else 'per-tensor'}, dequantised")
     return TFLiteNetwork(filters, biases, in_scale, in_zp, gain, bias, quant)
@@ -267,7 +266,7 @@ def _bias(graph: _Graph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.
     return graph.raw(b_idx).astype(np.float64) * x_scale[0] * w_scale
 
 
-def _input_quantisation(graph: _Graph, conv1_input: int) -> tuple[float, float]:
+def _input_quantisation(graph: _Graph) -> tuple[float, float]:
     """Real value of a raw pixel ``p`` at conv1 is ``scale * (p - zero_point)`` (pixels fed as uint8)."""
     graph_inputs = [int(i) for i in graph.graph.InputsAsNumpy()]
     x = next((i for i in graph_inputs if graph.type_of(i) in ("UINT8", "INT8", "FLOAT32")
