@@ -42,3 +42,12 @@ def write_moving_square(folder: Path, n: int, digits: int = 4, size=(60, 80), si
         cv2.imwrite(str(folder / f"{i + 1:0{digits}d}.png"), img)
         rows.append([x + 1, y + 1, side, side])
     return rows
+
+
+def write_otb_root(root: Path, names, n: int) -> Path:
+    """An OTB-style root: one ``<name>/img`` folder of a moving square (a different speed each)
+    with its ``groundtruth_rect.txt``."""
+    for k, name in enumerate(names):
+        rows = write_moving_square(root / name / "img", n, step=1 + k)
+        write_rows(root / name / "groundtruth_rect.txt", rows)
+    return root

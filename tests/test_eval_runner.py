@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from readers_fixtures import write_moving_square, write_rows
+from readers_fixtures import write_moving_square, write_otb_root, write_rows
 
 from siamfc.cli import main
 from siamfc.data.registry import open_dataset
@@ -22,11 +22,7 @@ N = 8
 
 @pytest.fixture()
 def otb_root(tmp_path):
-    root = tmp_path / "data"
-    for k, name in enumerate(["Alpha", "Beta", "Gamma"]):
-        rows = write_moving_square(root / name / "img", N, step=1 + k)
-        write_rows(root / name / "groundtruth_rect.txt", rows)
-    return root
+    return write_otb_root(tmp_path / "data", ["Alpha", "Beta", "Gamma"], N)
 
 
 def test_run_writes_standard_files_and_resumes(otb_root, tmp_path):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from conftest import REFERENCE, requires_shared
-from readers_fixtures import write_moving_square, write_rows
+from readers_fixtures import write_otb_root
 
 from siamfc.cli import main
 from siamfc.data.box_files import parse_box_text
@@ -20,11 +20,7 @@ N = 8
 
 @pytest.fixture()
 def otb_root(tmp_path):
-    root = tmp_path / "data"
-    for k, name in enumerate(["Jogging-1", "Human4-2", "Skating2-1"]):
-        rows = write_moving_square(root / name / "img", N, step=1 + k)
-        write_rows(root / name / "groundtruth_rect.txt", rows)
-    return root
+    return write_otb_root(tmp_path / "data", ["Jogging-1", "Human4-2", "Skating2-1"], N)
 
 
 def _gt(otb_root, name):
