@@ -191,9 +191,10 @@ def test_ddp_two_processes_match_one(tmp_path, davis):
     args = ["--config", str(cfg), "--data", f"davis={davis}", "--no-progress"]
     assert main(["train", *args, "--out", str(tmp_path / "one")]) == 0
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                    "-m", "siamfc", "train", *args, "--out", str(tmp_path / "two")],
-                   env=env, check=True, capture_output=True, timeout=180)
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "siamfc", "train", *args, "--out", str(tmp_path / "two")],
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]  # torchrun's own account of what failed
     one, two = steps(tmp_path / "one"), steps(tmp_path / "two")
     assert len(one) == len(two) == 3
     assert np.allclose(one, two, rtol=1e-4, atol=1e-5), (one, two)
