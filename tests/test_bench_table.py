@@ -43,17 +43,19 @@ def test_every_configuration_tracks_the_same_frames_and_speedups_are_relative_to
     for t in made:
         assert len(t.frames) == 24 and all(a is b for a, b in zip(t.frames, frames + frames))
     assert timings[0].crop_ms == pytest.approx(1.0) and timings[0].network_ms == pytest.approx(2.0)
-    rows = rows_for(timings, flops=2e9, peaks={"fp32": 100.0, "bf16": 200.0})
+    rows = rows_for(timings, flops=2e9, rates={"fp32": 100.0, "bf16": 200.0, "int8": 400.0})
     assert rows[0]["speedup"] == 1.0 and rows[1]["speedup"] == pytest.approx(timings[0].step_ms / timings[1].step_ms)
-    assert rows[0]["gflops"] == pytest.approx(1000.0) and rows[0]["peak_fraction"] == pytest.approx(10.0)
+    assert rows[0]["gflops"] == pytest.approx(1000.0) and rows[0]["rate_fraction"] == pytest.approx(10.0)
     table = format_table(rows)
     assert "| ref |" in table and "| fast |" in table
 
 
 def test_speedup_uses_the_precision_of_each_engine():
-    t = [Timing("a", "3s", "torch fp32", 0, 0, 1, 10, 1, 12), Timing("b", "3s", "openvino bf16", 0, 0, 1, 5, 1, 6)]
-    rows = rows_for(t, flops=1e9, peaks={"fp32": 100.0, "bf16": 400.0})
-    assert rows[0]["peak_fraction"] == pytest.approx(1.0) and rows[1]["peak_fraction"] == pytest.approx(0.5)
+    t = [Timing("a", "3s", "torch fp32", 0, 0, 1, 10, 1, 12), Timing("b", "3s", "openvino bf16", 0, 0, 1, 5, 1, 6),
+         Timing("c", "3s", "openvino int8", 0, 0, 1, 2, 1, 4)]
+    rows = rows_for(t, flops=1e9, rates={"fp32": 100.0, "bf16": 400.0, "int8": 1000.0})
+    assert rows[0]["rate_fraction"] == pytest.approx(1.0) and rows[1]["rate_fraction"] == pytest.approx(0.5)
+    assert rows[2]["rate_fraction"] == pytest.approx(0.5)  # int8 against the int8 GEMM rate
     assert rows[1]["speedup"] == pytest.approx(2.0) and rows[1]["fps"] == pytest.approx(1000 / 6)
 
 

@@ -45,9 +45,9 @@ def test_bench_prints_and_writes_every_number(tmp_path, capsys):
     assert [r["config"] for r in rows] == ["reference (torch fp32 eager, channels-first)", *configs]
     assert rows[0]["speedup"] == 1.0 and report["size"] == [320, 180]
     for r in rows:
-        assert r["fps"] > 0 and r["network_ms"] > 0 and 0 < r["peak_fraction"] and r["config"] in printed
+        assert r["fps"] > 0 and r["network_ms"] > 0 and 0 < r["rate_fraction"] and r["config"] in printed
         assert r["crop_ms"] > 0 and r["post_ms"] > 0 and r["first_frame_ms"] > 0 and r["setup_s"] >= 0
-    assert set(report["peaks_gflops"]) == {"fp32", "bf16"} and 16.2 < report["results"]["3s"]["step_gflop"] < 16.5
+    assert set(report["reference_rates_gflops"]) == {"fp32", "bf16", "int8"} and 16.2 < report["results"]["3s"]["step_gflop"] < 16.5
     made = report["made_by"]  # what made the file: command, version, weights and their hash
     assert made["command"] == f"siamfc bench --frames 6 --rounds 1 --params 3s --size 320x180 --configs " \
         f"{' '.join(repr(c) if ' ' in c else c for c in configs)} --json {out}".replace('"', "'")

@@ -125,16 +125,29 @@ def test_tracker_runs_an_export_folder(model, tmp_path):
     assert tracker.update(frames[1]).box[2] > 0
 
 
+def _rehash(folder, drop=()):
+    """Rewrite an export's manifest for the files now in it (as if they had been exported so)."""
+    from siamfc.runtime.export import write_manifest
+
+    manifest = json.loads((folder / "export.json").read_text())
+    files = [name for name in manifest.pop("files") if name not in drop]
+    write_manifest(folder, manifest, files)
+
+
 @needs_ov
 def test_openvino_format_writes_ir_that_gives_the_reference_scores(model, crops, reference_scores, tmp_path):
     folder = export(model, tmp_path / "ov", format="openvino")
     assert {"backbone.xml", "backbone.bin", "correlation.xml", "correlation.bin"} <= {p.name for p in folder.iterdir()}
     for onnx_file in folder.glob("*.onnx"):  # the engine must run the IR itself, not the ONNX files
-        onnx_file.write_bytes(b"not an onnx file")
+        onnx_file.unlink()
+    _rehash(folder, drop=("backbone.onnx", "correlation.onnx"))
     engine = OpenVINOEngine(folder, "fp32")
     z, xs = crops
     assert _close(engine.score(engine.embed(z), xs), reference_scores, 1e-4)
     (folder / "backbone.bin").write_bytes(b"\0" * 64)  # a broken IR is named, not run
+    with pytest.raises(WeightsError, match="backbone.bin is corrupt"):
+        OpenVINOEngine(folder, "fp32")
+    _rehash(folder)
     with pytest.raises(WeightsError, match="backbone"):
         OpenVINOEngine(folder, "fp32")
 
@@ -149,18 +162,65 @@ def test_torch_compile_matches_eager(model, crops, reference_scores):
 
 
 # -- auto ---------------------------------------------------------------------------------------
-def test_auto_precision_is_bf16_only_where_verified(monkeypatch):
+def test_auto_precision_candidates_are_only_what_was_verified(monkeypatch):
     monkeypatch.setattr(select, "cpu_has_bf16", lambda: True)
-    assert select.resolve_precision("auto", alexnet=True) == "bf16"
-    assert select.resolve_precision("auto", alexnet=False) == "fp32"  # custom backbones: not verified
-    assert select.resolve_precision("auto", alexnet=True, device="cuda") == "fp32"
+    monkeypatch.setattr(select, "cpu_has_int8", lambda: True)
+    assert select.candidates("openvino", "auto", int8_ready=True) == ["int8", "bf16", "fp32"]
+    assert select.candidates("openvino", "auto", int8_ready=False) == ["bf16", "fp32"]  # no checked int8 graph
+    assert select.candidates("torch", "auto", int8_ready=True) == ["bf16", "fp32"]  # int8 is OpenVINO's
+    assert select.candidates("onnxruntime", "auto", int8_ready=True) == ["fp32"]
+    assert select.candidates("openvino", "auto", alexnet=False, int8_ready=True) == ["fp32"]  # custom backbones
+    assert select.candidates("openvino", "auto", device="cuda") == ["fp32"]
+    assert select.candidates("openvino", "bf16") == ["bf16"]  # explicit: only that
     monkeypatch.setattr(select, "cpu_has_bf16", lambda: False)
-    assert select.resolve_precision("auto", alexnet=True) == "fp32"
+    monkeypatch.setattr(select, "cpu_has_int8", lambda: False)
+    assert select.candidates("openvino", "auto", int8_ready=True) == ["fp32"]
+
+
+class _FakeEngine:
+    """Scores after sleeping ``delay`` seconds: a stand-in engine of known speed."""
+
+    def __init__(self, precision, delay):
+        self.precision, self.delay = precision, delay
+
+    def embed(self, z):
+        return None
+
+    def score(self, kernel, x):
+        import time
+
+        time.sleep(self.delay)
+        return np.zeros((len(x), 17, 17), np.float32)
+
+
+def test_auto_precision_is_the_measured_fastest_and_is_measured_once(tmp_path, monkeypatch):
+    """On a CPU where bf16 is slower than fp32 (seen here: a Xeon with AVX-512-BF16), auto must not
+    pick bf16 for its flag; the ranking is cached, so later runs build only the winner."""
+    monkeypatch.setenv("SIAMFC_CACHE", str(tmp_path))
+    built = []
+
+    def build(precision):
+        built.append(precision)
+        return _FakeEngine(precision, {"int8": 0.004, "bf16": 0.03, "fp32": 0.012}[precision])
+
+    assert select.fastest("openvino", ["bf16", "fp32"], build).precision == "fp32"
+    assert built == ["bf16", "fp32"]
+    table = json.loads((tmp_path / "autotune.json").read_text())
+    (key,) = table
+    assert "openvino" in key and table[key]["ms"]["bf16"] > table[key]["ms"]["fp32"]
+    built.clear()
+    assert select.fastest("openvino", ["bf16", "fp32"], build).precision == "fp32"
+    assert built == ["fp32"]  # measured once: only the winner is built
+    assert select.fastest("openvino", ["int8", "bf16", "fp32"], build).precision == "int8"  # a new candidate: measured
+    (tmp_path / "autotune.json").write_text("{not json")  # a corrupt cache is measured again, not trusted
+    built.clear()
+    assert select.fastest("openvino", ["bf16", "fp32"], build).precision == "fp32" and built == ["bf16", "fp32"]
 
 
 def test_auto_backend_takes_the_first_installed(model, monkeypatch):
     expected = "openvino" if HAS_OV else "onnxruntime" if HAS_ORT else "torch"
     monkeypatch.setattr(select, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(select, "cpu_has_int8", lambda: False)
     assert create_engine(model, "auto", "auto", warm_up_scales=None).backend == expected
 
 
@@ -223,9 +283,13 @@ def test_an_onnx_file_of_another_architecture_is_refused(model, tmp_path):
     torch.onnx.export(Wrapped(), (torch.zeros(1, 127, 127, 3, dtype=torch.uint8),), str(folder / "backbone.onnx"),
                       input_names=["image"], output_names=["features"], dynamo=False,
                       dynamic_axes={"image": {0: "n", 1: "h", 2: "w"}})
+    with pytest.raises(WeightsError, match="backbone.onnx is corrupt or was changed after export"):
+        OnnxRuntimeEngine(folder)  # the manifest's hash no longer matches
+    _rehash(folder)  # an intact folder (hashes right) holding another network
     with pytest.raises(WeightsError, match="backbone.onnx is not SiamFC's AlexNet embedding"):
         OnnxRuntimeEngine(folder)
     (folder / "backbone.onnx").write_bytes(b"not an onnx file")
+    _rehash(folder)
     with pytest.raises(WeightsError, match="cannot load .*backbone.onnx"):
         OnnxRuntimeEngine(folder)
     (folder / "export.json").unlink()
@@ -267,6 +331,17 @@ def test_torch_backend_honours_threads(model):
         torch.set_num_threads(before)
 
 
+def test_int8_where_it_cannot_run_is_a_clear_error(model, monkeypatch):
+    monkeypatch.setenv("SIAMFC_CPU_INT8", "0")
+    with pytest.raises(ConfigError, match="int8 needs a CPU with int8 dot-product instructions"):
+        SiamFCTracker(model=model, backend="openvino", precision="int8")
+    monkeypatch.setenv("SIAMFC_CPU_INT8", "1")
+    with pytest.raises(ConfigError, match="int8 runs on the CPU with the openvino backend only"):
+        SiamFCTracker(model=model, backend="torch", precision="int8")
+    with pytest.raises(ConfigError, match="int8 runs on the CPU with the openvino backend only"):
+        SiamFCTracker(model=model, backend="onnxruntime", precision="int8")
+
+
 def test_the_bf16_override_is_read_at_every_call(monkeypatch):
     detected = select.cpu_has_bf16()
     monkeypatch.setenv("SIAMFC_CPU_BF16", "0")
@@ -275,3 +350,45 @@ def test_the_bf16_override_is_read_at_every_call(monkeypatch):
     assert select.cpu_has_bf16() is True
     monkeypatch.delenv("SIAMFC_CPU_BF16")
     assert select.cpu_has_bf16() == detected
+
+
+# -- the cache: a corrupt or stale entry is rebuilt, never trusted ------------------------------------
+@needs_ov
+def test_a_corrupt_or_stale_cached_export_is_rebuilt(model, crops, reference_scores, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("SIAMFC_CACHE", str(tmp_path))
+    folder = select.exported_model(model, "openvino")
+    xml = folder / "backbone.xml"
+    xml.write_text(xml.read_text().replace("<layers>", "<layers><!-- edited -->", 1))
+    monkeypatch.setattr(select, "_said", set())
+    with caplog.at_level(logging.INFO, logger="siamfc"):
+        assert select.exported_model(model, "openvino") == folder
+    assert any("rebuilding the cached export" in r.getMessage() and "backbone.xml is corrupt" in r.getMessage()
+               for r in caplog.records)
+    assert "edited" not in xml.read_text()
+    manifest = json.loads((folder / "export.json").read_text())
+    manifest["toolchain"]["siamfc_export"] -= 1  # what an older exporter would have written
+    (folder / "export.json").write_text(json.dumps(manifest))
+    caplog.clear()
+    monkeypatch.setattr(select, "_said", set())
+    with caplog.at_level(logging.INFO, logger="siamfc"):
+        select.exported_model(model, "openvino")
+    assert any("made by another exporter (siamfc_export" in r.getMessage() for r in caplog.records)
+    assert json.loads((folder / "export.json").read_text())["toolchain"]["siamfc_export"] == manifest["toolchain"]["siamfc_export"] + 1
+
+
+@needs_ov
+def test_corrupt_compiled_blobs_in_the_cache_do_not_change_the_scores(model, crops, reference_scores, tmp_path,
+                                                                       monkeypatch):
+    """OpenVINO's compiled-model cache (under the same folder) checks its blobs: damaged ones are
+    compiled again, not run."""
+    monkeypatch.setenv("SIAMFC_CACHE", str(tmp_path))
+    create_engine(model, "openvino", "fp32")
+    blobs = [p for p in (tmp_path / "openvino").iterdir() if p.is_file()]
+    assert blobs
+    for blob in blobs:
+        data = bytearray(blob.read_bytes())
+        data[100::997] = bytes(b ^ 0xFF for b in data[100::997])
+        blob.write_bytes(bytes(data))
+    z, xs = crops
+    engine = create_engine(model, "openvino", "fp32")
+    assert _close(engine.score(engine.embed(z), xs), reference_scores, 1e-4)

@@ -39,6 +39,12 @@ def shipped_weights() -> dict[str, Path]:
     return out
 
 
+def shipped_int8_exports() -> list[Path]:
+    """The int8 graphs shipped beside the shipped weights (``<stem>.int8/``, see
+    :mod:`siamfc.runtime.quantize`), each calibrated for the weights file of the same stem."""
+    return sorted(p for p in _SHIPPED_DIR.glob("*.int8") if p.is_dir())
+
+
 def resolve_weights(spec=None) -> Path:
     """The file behind ``spec``: None or ``"default"``, a shipped name (:data:`SHIPPED`), or a path.
 

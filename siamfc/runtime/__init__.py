@@ -1,9 +1,10 @@
 """Inference engines: what runs SiamFC's network for the tracker, and how it is chosen.
 
-    engine = create_engine(backend="auto", precision="auto")   # the fastest installed, bf16 where verified
+    engine = create_engine(backend="auto", precision="auto")   # the fastest installed and verified, measured
     kernel = engine.embed(z)                                    # z: (1, 127, 127, 3) uint8
     scores = engine.score(kernel, x)                            # x: (S, 255, 255, 3) uint8 -> (S, 17, 17)
 
+Precisions: ``fp32``, ``bf16``, ``int8`` (OpenVINO, with a calibrated graph: :mod:`.quantize`).
 Backends: ``torch`` (eager), ``torch-compile`` (Inductor), ``onnxruntime`` and ``openvino`` (both
 run an export: :func:`export`, ``siamfc export``).
 """
@@ -16,9 +17,12 @@ from .select import (
     BACKENDS,
     PRECISIONS,
     build_engine,
+    candidates,
+    check_precision,
     cpu_has_bf16,
+    cpu_has_int8,
     create_engine,
-    resolve_precision,
+    int8_export,
 )
 from .torch_engine import TorchEngine
 
@@ -32,9 +36,12 @@ __all__ = [
     "OpenVINOEngine",
     "TorchEngine",
     "build_engine",
+    "candidates",
+    "check_precision",
     "cpu_has_bf16",
+    "cpu_has_int8",
     "create_engine",
     "export",
+    "int8_export",
     "read_manifest",
-    "resolve_precision",
 ]

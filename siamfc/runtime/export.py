@@ -10,7 +10,13 @@ Batch and image size are dynamic: 127x127 exemplars and 255x255 search crops use
 
 An export is a folder: ``backbone.onnx``, ``correlation.onnx`` (``--format openvino`` adds the
 OpenVINO IR ``backbone.xml/.bin`` and ``correlation.xml/.bin``) and ``export.json`` (architecture,
-weights hash, head gain/bias, opset, file list).
+weights hash, head gain/bias, opset, the exporter's version and toolchain, and the SHA-256 of every
+file). An int8 export (:mod:`siamfc.runtime.quantize`) has the same layout with an int8 backbone IR.
+
+A reader checks the hashes (:func:`read_manifest`), so a corrupt file is refused, and the cache
+(:func:`siamfc.runtime.select.exported_model`) rebuilds an export whose exporter version or
+toolchain differs from the running one (:func:`stale_reason`): a changed exporter never reuses a
+stale graph.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SiamFCError, WeightsError
-from ..fileio import replace_atomically, writable_folder, write_text_atomic
+from ..fileio import file_sha256, replace_atomically, writable_folder, write_text_atomic
 from ..model.backbone import AlexNetEmbedding
 from ..model.fuse import fold_batchnorm
 from ..model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
@@ -31,6 +37,19 @@ from ..model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
 FORMATS = ("onnx", "openvino")
 MANIFEST = "export.json"
 GRAPHS = ("backbone", "correlation")
+#: Version of what :func:`export` writes (graph layout, inputs, steps). Bump it with any change to
+#: this module's graphs: every cached export, and every shipped int8 graph, made before is stale.
+EXPORT_VERSION = 2
+
+
+def toolchain(format: str) -> dict:
+    """The exporter's own version and the versions of the tools that made the graphs."""
+    import onnx
+
+    tools = {"siamfc_export": EXPORT_VERSION, "torch": torch.__version__, "onnx": onnx.__version__}
+    if format == "openvino":
+        tools["openvino"] = _import_openvino().__version__
+    return tools
 
 
 class BackboneGraph(nn.Module):
@@ -102,10 +121,19 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
             # telemetry); compress_to_fp16=False keeps the fp32 weights, the runtime picks the precision.
             ov.save_model(ov.Core().read_model(str(target)), str(xml), compress_to_fp16=False)
             files += [xml.name, xml.with_suffix(".bin").name]
-    manifest = {"architecture": ARCHITECTURE, "format": format, "opset": opset, "weights_digest": weights_digest(model),
-                "gain": float(model.head.gain), "bias": model.head.bias.detach().item(), "files": files}
-    write_text_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2))
+    manifest = {"architecture": ARCHITECTURE, "format": format, "precision": "fp32", "opset": opset,
+                "weights_digest": weights_digest(model), "gain": float(model.head.gain),
+                "bias": model.head.bias.detach().item(), "toolchain": toolchain(format)}
+    write_manifest(out_dir, manifest, files)
     return out_dir
+
+
+def write_manifest(out_dir: Path, manifest: dict, files: list[str]) -> None:
+    """Write ``export.json``: ``manifest`` plus the SHA-256 of each of ``files`` (names in ``out_dir``).
+
+    Written last, so a folder whose manifest exists holds every file it names."""
+    manifest = dict(manifest, files={name: file_sha256(out_dir / name) for name in files})
+    write_text_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2))
 
 
 def _import_openvino():
@@ -117,7 +145,8 @@ def _import_openvino():
 
 
 def read_manifest(export_dir) -> dict:
-    """The manifest of an export folder, checked to be a SiamFC export."""
+    """The manifest of an export folder, checked to be a SiamFC export whose files are intact
+    (each file's SHA-256 as recorded: a truncated or altered graph is refused)."""
     export_dir = Path(export_dir)
     path = export_dir / MANIFEST
     if not export_dir.is_dir():
@@ -128,9 +157,29 @@ def read_manifest(export_dir) -> dict:
         raise WeightsError(f"{export_dir} is not a siamfc export: it has no {MANIFEST}") from None
     except (OSError, ValueError) as exc:
         raise WeightsError(f"cannot read {path}: {exc}") from None
-    if manifest.get("architecture") != ARCHITECTURE:
-        raise WeightsError(f"{export_dir} holds architecture {manifest.get('architecture')!r}, not {ARCHITECTURE!r}")
+    if not isinstance(manifest, dict) or manifest.get("architecture") != ARCHITECTURE:
+        what = manifest.get("architecture") if isinstance(manifest, dict) else None
+        raise WeightsError(f"{export_dir} holds architecture {what!r}, not {ARCHITECTURE!r}")
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise WeightsError(f"{export_dir} was made by an older siamfc export (no file hashes): export it again")
+    for name, digest in files.items():
+        path = export_dir / name
+        if not path.is_file():
+            raise WeightsError(f"{export_dir} is missing {name}")
+        if file_sha256(path) != digest:
+            raise WeightsError(f"{path} is corrupt or was changed after export (its SHA-256 is not the one in {MANIFEST})")
     for name in GRAPHS:
-        if not (export_dir / f"{name}.onnx").is_file():
-            raise WeightsError(f"{export_dir} is missing {name}.onnx")
+        if not any(f"{name}{ext}" in files for ext in (".onnx", ".xml")):
+            raise WeightsError(f"{export_dir} has no {name} graph")
     return manifest
+
+
+def stale_reason(manifest: dict, keys=None) -> str | None:
+    """Why an export made with ``manifest`` must not be reused by this installation (None: it may be):
+    another exporter version or toolchain made it. ``keys``: compare only these tools (a shipped int8
+    graph is tied to the exporter version, not to the torch release that ran it)."""
+    made = manifest.get("toolchain") or {}
+    now = toolchain(manifest.get("format", "onnx"))
+    changed = [f"{k} {made.get(k)} -> {v}" for k, v in now.items() if made.get(k) != v and (keys is None or k in keys)]
+    return f"made by another exporter ({', '.join(changed)})" if changed else None

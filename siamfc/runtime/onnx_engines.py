@@ -67,7 +67,8 @@ class OnnxRuntimeEngine(Engine):
         except ImportError:
             raise BackendUnavailable("the onnxruntime backend needs onnxruntime: pip install 'siamfc[onnx]'") from None
         export_dir = Path(export_dir)
-        read_manifest(export_dir)
+        if read_manifest(export_dir).get("precision", "fp32") != "fp32":
+            raise ConfigError(f"{export_dir} is an int8 OpenVINO export: run it with the openvino backend")
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -98,8 +99,10 @@ class OpenVINOEngine(Engine):
     """The exported graphs in OpenVINO (CPU plugin).
 
     In bf16 the backbone runs with OpenVINO's bf16 inference precision (AMX or AVX-512-bf16) and
-    the correlation graph stays fp32. Graphs are compiled for each input shape on first use
-    (:meth:`warm_up` does it before the first frame); ``cache_dir`` keeps the compiled blobs.
+    the correlation graph stays fp32. ``int8`` runs an int8 export (:mod:`siamfc.runtime.quantize`:
+    int8 convolutions on VNNI / AMX, everything between them in fp32) and its fp32 correlation.
+    Graphs are compiled for each input shape on first use (:meth:`warm_up` does it before the first
+    frame); ``cache_dir`` keeps the compiled blobs.
     """
 
     backend = "openvino"
@@ -109,11 +112,15 @@ class OpenVINOEngine(Engine):
             import openvino as ov
         except ImportError:
             raise BackendUnavailable("the openvino backend needs openvino: pip install 'siamfc[openvino]'") from None
-        if precision not in ("fp32", "bf16"):
-            raise ConfigError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+        if precision not in ("fp32", "bf16", "int8"):
+            raise ConfigError(f"precision must be 'fp32', 'bf16' or 'int8', got {precision!r}")
         self.precision = precision
         export_dir = Path(export_dir)
-        read_manifest(export_dir)
+        quantized = read_manifest(export_dir).get("precision", "fp32") == "int8"
+        if quantized != (precision == "int8"):
+            raise ConfigError(f"{export_dir} is an int8 export: run it with precision int8" if quantized else
+                              f"{export_dir} is not quantised: precision int8 needs an int8 export "
+                              "(siamfc export --precision int8 --calibrate DATA)")
         self.core = ov.Core()
         if cache_dir:
             self.core.set_property({"CACHE_DIR": str(cache_dir)})
@@ -129,6 +136,7 @@ class OpenVINOEngine(Engine):
                      for i in model.inputs]
             _check_signature(path, types, expected)
             self.models[name] = model
+        # int8: what is not quantised (bias, ReLU, pooling between the int8 convolutions) runs in f32.
         self.config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"}
         if threads:
             self.config["INFERENCE_NUM_THREADS"] = int(threads)

@@ -1,33 +1,52 @@
 """Choosing an engine: ``backend`` and ``precision``, with ``auto`` for both.
 
-``auto`` precision is bf16 where it is fast and verified -- a CPU with bf16 instructions
-(AVX-512-BF16 or AMX) running the shipped AlexNet embedding (bench AUC within 0.005 of fp32,
-README) -- and fp32 otherwise (other CPUs, custom backbones, CUDA).
+``auto`` precision is the *fastest* of the precisions this machine runs and that were verified for
+these weights, measured once per machine (:func:`fastest`, cached in ``autotune.json`` beside the
+exports): flags alone do not say it -- on one 2-core Xeon with AVX-512-BF16 both PyTorch and
+OpenVINO ran the network in bf16 at half their fp32 speed. The candidates:
 
-``auto`` backend tries, in order of the speed measured on the target CPUs (README, `siamfc bench`):
-bf16: openvino, torch; fp32: openvino, onnxruntime, torch. A backend that is not installed or
-fails to build is skipped with one log line; ``torch`` always works. ``torch-compile`` is never
-picked by ``auto``: it needs a C++ compiler and seconds of compilation per process.
+* ``int8`` -- OpenVINO only; a CPU with int8 dot-product instructions (AVX-512-VNNI, AVX-VNNI or
+  AMX-INT8); an int8 graph calibrated for exactly these weights (:func:`int8_export`: shipped
+  beside them as ``<weights>.int8/``) whose fp32-vs-int8 bench check is within the bound;
+* ``bf16`` -- a CPU with bf16 instructions (AVX-512-BF16 or AMX), the shipped AlexNet embedding
+  (bench AUC within 0.005 of fp32, docs/speed.md), not ONNX Runtime (no fast bf16 kernels);
+* ``fp32`` -- always.
+
+An explicit ``int8`` for weights without an int8 graph falls back to ``auto`` (without int8), with
+one log line saying why; an explicit precision the CPU cannot run fast is a ``ConfigError``.
+
+``auto`` backend tries, in order of the speed measured on the target CPUs (docs/speed.md):
+openvino, onnxruntime (fp32 only), torch. A backend that is not installed or fails to build is
+skipped with one log line; ``torch`` always works. ``torch-compile`` is never picked by ``auto``:
+it needs a C++ compiler and seconds of compilation per process.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
 import shutil
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import BackendUnavailable, ConfigError, SiamFCError
 from ..model.backbone import AlexNetEmbedding
 from .engine import Engine
 
 BACKENDS = ("auto", "torch", "torch-compile", "onnxruntime", "openvino")
-PRECISIONS = ("auto", "fp32", "bf16")
-AUTO_ORDER = {"bf16": ("openvino", "torch"), "fp32": ("openvino", "onnxruntime", "torch")}
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+AUTO_ORDER = ("openvino", "onnxruntime", "torch")
 EXPORTING = ("onnxruntime", "openvino")
 FP32_ONLY = ("onnxruntime",)  # its CPU provider has no fast bf16 convolutions
+INT8_BACKENDS = ("openvino",)
+#: CPU flags (``/proc/cpuinfo``) of native bf16 arithmetic and of int8 dot products.
+BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
+INT8_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8"}
 
 log = logging.getLogger("siamfc")
 _said: set[str] = set()
@@ -46,14 +65,27 @@ def cpu_has_bf16() -> bool:
     it is read at every call, so setting it later in a process takes effect. Only the CPU's
     flags, which cannot change, are read once.
     """
-    override = os.environ.get("SIAMFC_CPU_BF16")
+    return _cpu_has("SIAMFC_CPU_BF16", BF16_FLAGS)
+
+
+def cpu_has_int8() -> bool:
+    """True if the CPU has int8 dot-product instructions (AVX-512-VNNI, AVX-VNNI, AMX-INT8), which
+    make int8 convolutions faster than fp32. ``SIAMFC_CPU_INT8=0`` / ``1`` overrides, as for bf16."""
+    return _cpu_has("SIAMFC_CPU_INT8", INT8_FLAGS)
+
+
+def _cpu_has(override_variable: str, flags: set) -> bool:
+    override = os.environ.get(override_variable)
     if override in ("0", "1"):
         return override == "1"
-    return _cpu_flags_have_bf16()
+    found = _cpu_flags()
+    if found is None:  # no /proc/cpuinfo: Apple M2 and newer have bf16, no x86 int8 dot products
+        return flags is BF16_FLAGS and platform.machine() == "arm64" and platform.system() == "Darwin"
+    return bool(found & flags)
 
 
 @lru_cache(maxsize=1)
-def _cpu_flags_have_bf16() -> bool:
+def _cpu_flags() -> frozenset | None:
     try:
         with open("/proc/cpuinfo") as f:
             flags = set()
@@ -61,8 +93,19 @@ def _cpu_flags_have_bf16() -> bool:
                 if line.startswith(("flags", "Features")):
                     flags.update(line.split(":", 1)[1].split())
     except OSError:
-        return platform.machine() == "arm64" and platform.system() == "Darwin"  # Apple M2 and newer
-    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+        return None
+    return frozenset(flags)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def cache_dir() -> Path:
@@ -78,37 +121,71 @@ def cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"siamfc-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
 
 
-def resolve_precision(precision: str, alexnet: bool = True, device: str = "cpu", backend: str = "auto") -> str:
-    """``auto`` -> fp32 or bf16; an explicit bf16 the machine cannot do fast is an error.
-
-    ``alexnet``: the network is SiamFC's AlexNet embedding (whose bf16 accuracy was verified).
-    """
+def check_precision(precision: str, device: str = "cpu", backend: str = "auto") -> None:
+    """An explicit precision this machine or backend cannot run is a one-line ``ConfigError``."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     on_cpu = str(device).startswith("cpu")
     if precision == "bf16" and on_cpu and not cpu_has_bf16():
         raise ConfigError("precision bf16 needs a CPU with bf16 instructions (AVX-512-BF16 or AMX-BF16); "
                           "this one has neither: use precision fp32 or auto")
-    if precision == "auto":
-        precision = "bf16" if on_cpu and alexnet and backend not in FP32_ONLY and cpu_has_bf16() else "fp32"
-    return precision
+    if precision == "int8":
+        if not on_cpu or backend not in ("auto", *INT8_BACKENDS):
+            raise ConfigError(f"precision int8 runs on the CPU with the openvino backend only "
+                              f"(backend {backend!r}, device {device!r} asked)")
+        if not cpu_has_int8():
+            raise ConfigError("precision int8 needs a CPU with int8 dot-product instructions (AVX-512-VNNI, "
+                              "AVX-VNNI or AMX-INT8); this one has none: use precision auto, bf16 or fp32")
+    if precision in ("bf16", "int8") and backend in FP32_ONLY:
+        raise ConfigError(f"the {backend} backend runs fp32 only (its CPU provider has no fast bf16 or int8 "
+                          "convolutions)")
+
+
+def candidates(backend: str, precision: str, alexnet: bool = True, device: str = "cpu",
+               int8_ready: bool = False) -> list[str]:
+    """The precisions ``precision`` may mean on ``backend``, fastest-first by expectation; ``auto``
+    picks among them by measurement (:func:`fastest`). ``int8_ready``: an accuracy-checked int8
+    graph exists for these weights."""
+    if precision != "auto":
+        return [precision]
+    if not (str(device).startswith("cpu") and alexnet):
+        return ["fp32"]  # custom backbones and CUDA: only fp32 was verified
+    out = ["int8"] if int8_ready and backend in INT8_BACKENDS and cpu_has_int8() else []
+    if cpu_has_bf16() and backend not in FP32_ONLY:
+        out.append("bf16")
+    return out + ["fp32"]
 
 
 def exported_model(model, fmt: str = "onnx") -> Path:
-    """The export of ``model`` in the cache (made once per weights and format)."""
-    from .export import export, read_manifest, weights_digest
+    """The export of ``model`` in the cache, made once per weights and format.
+
+    A cached export is reused only if it is intact (every file's hash, :func:`read_manifest`) and
+    was made by this exporter version and toolchain (:func:`stale_reason`); otherwise it is rebuilt,
+    with one log line saying why.
+    """
+    from .export import export, read_manifest, stale_reason, weights_digest
 
     folder = cache_dir() / "exports" / f"{weights_digest(model)}-{fmt}"
-    try:
-        read_manifest(folder)
-        return folder
-    except SiamFCError:
-        pass
+    if folder.exists():
+        try:
+            why = stale_reason(read_manifest(folder))
+        except SiamFCError as exc:
+            why = str(exc)
+        if why is None:
+            return folder
+        _say_once(f"rebuilding the cached export {folder}: {why}")
     # Export into a private folder, then rename it into place (atomic): processes that export the
     # same weights at once (e.g. `siamfc eval --workers 2`) never read each other's half-written files.
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     export(model, tmp, format=fmt)
+    if folder.exists():  # a stale or corrupt one: move it aside first (a rename cannot replace a folder)
+        old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+        try:
+            os.rename(folder, old)
+        except OSError:
+            pass  # another process moved it already
+        shutil.rmtree(old, ignore_errors=True)
     try:
         os.rename(tmp, folder)
     except OSError:  # another process got there first: use its (identical) export
@@ -117,8 +194,49 @@ def exported_model(model, fmt: str = "onnx") -> Path:
     return folder
 
 
+def int8_export(model, weights=None) -> tuple[Path | None, dict | str]:
+    """The int8 export calibrated for ``model``'s weights: ``(folder, manifest)``, or ``(None, why not)``.
+
+    Looked for beside the weights file (``<stem>.int8/``, as the shipped weights have it) and among
+    the shipped int8 graphs. Used only if it is intact (file hashes), was made from exactly these
+    weights (digest) and by this exporter version; a corrupt or mismatched one is never trusted.
+    """
+    from ..model.weights import resolve_weights, shipped_int8_exports
+    from .export import read_manifest, stale_reason, weights_digest
+
+    digest = weights_digest(model)
+    places = []
+    if weights is not None or model is None:
+        places.append(resolve_weights(weights).with_suffix(".int8"))
+    places += [p for p in shipped_int8_exports() if p not in places]
+    problems = []
+    for folder in places:
+        if not folder.is_dir():
+            continue
+        try:
+            manifest = read_manifest(folder)
+        except SiamFCError as exc:
+            problems.append(str(exc))
+            continue
+        if manifest.get("precision") != "int8" or manifest.get("weights_digest") != digest:
+            continue
+        why = stale_reason(manifest, keys=("siamfc_export",))
+        if why:
+            problems.append(f"{folder} is {why}")
+            continue
+        return folder, manifest
+    why = "; ".join(problems) or "no int8 graph was calibrated for these weights"
+    return None, f"{why} (make one: siamfc export --precision int8 --calibrate DATA)"
+
+
+def int8_within_bound(manifest: dict) -> bool:
+    """Whether the int8 graph's recorded fp32-vs-int8 check (docs/speed.md) met the accuracy bound."""
+    return bool((manifest.get("accuracy") or {}).get("within_bound"))
+
+
 def build_engine(backend: str, model, precision: str, *, device="cpu", threads=None, exported=None) -> Engine:
-    """One engine, no fall-back. ``exported``: an export folder to run instead of exporting ``model``."""
+    """One engine, no fall-back. ``exported``: an export folder to run instead of exporting ``model``
+    (for precision int8: the int8 export, :func:`int8_export`)."""
     if backend in ("torch", "torch-compile"):
         from .torch_engine import TorchEngine
 
@@ -146,12 +264,9 @@ def build_engine(backend: str, model, precision: str, *, device="cpu", threads=N
 
 def unavailable(backend: str, precision: str = "fp32") -> str | None:
     """Why ``backend`` cannot run ``precision`` on this machine (None if it can): the checks the
-    engines themselves make, without building one."""
+    engines themselves make, without building one (for int8: not whether the weights have an int8 graph)."""
     try:
-        if precision == "bf16":
-            resolve_precision("bf16")
-            if backend in FP32_ONLY:
-                raise ConfigError(f"the {backend} backend runs fp32 only")
+        check_precision(precision, backend=backend)
         if backend in EXPORTING:
             _check_installed(backend)
         elif backend == "torch-compile":
@@ -176,6 +291,83 @@ def _check_compiler() -> None:
         raise BackendUnavailable("backend torch-compile needs a C++ compiler (g++ or clang++) on the PATH")
 
 
+# -- auto: measured ------------------------------------------------------------------------------
+AUTOTUNE_FILE = "autotune.json"
+
+
+def _autotune_key(backend: str, threads: int | None) -> str:
+    """What a measured ranking depends on: backend and its version, CPU, threads."""
+    if backend == "openvino":
+        import openvino
+
+        version = openvino.__version__
+    else:
+        import torch
+
+        version = torch.__version__
+    return f"{backend} {version} | {cpu_model()} | {threads or os.cpu_count()} threads"
+
+
+def time_engine(engine: Engine, num_scales: int = 3, repeats: int = 5) -> float:
+    """Median ms of one tracking step's network (``score`` of ``num_scales`` search crops) on fixed
+    random crops, after a warm-up."""
+    from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
+
+    rng = np.random.default_rng(0)
+    kernel = engine.embed(rng.integers(0, 256, (1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3), dtype=np.uint8))
+    search = rng.integers(0, 256, (num_scales, INSTANCE_SIZE, INSTANCE_SIZE, 3), dtype=np.uint8)
+    engine.score(kernel, search)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        engine.score(kernel, search)
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def fastest(backend: str, precisions: list[str], build, threads: int | None = None) -> Engine:
+    """The engine of the fastest of ``precisions`` (``build(precision) -> Engine``) on ``backend``.
+
+    Measured once per machine (:func:`time_engine`, about a second) and kept in
+    ``<cache>/autotune.json``, keyed by backend version, CPU model and threads; later runs build
+    only the winner. Delete the file to measure again (e.g. after moving the cache to another CPU).
+    """
+    if len(precisions) == 1:
+        return build(precisions[0])
+    from ..fileio import write_text_atomic
+
+    path = cache_dir() / AUTOTUNE_FILE
+    key = _autotune_key(backend, threads)
+    try:
+        table = json.loads(path.read_text())
+        known = table[key]["ms"] if isinstance(table, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        table, known = {}, {}
+    if all(isinstance(known.get(p), (int, float)) for p in precisions):
+        return build(min(precisions, key=lambda p: known[p]))
+    engines, ms = {}, {}
+    for precision in precisions:
+        try:
+            engines[precision] = build(precision)
+        except Exception as exc:  # noqa: BLE001 - a candidate that cannot build here is not the fastest
+            if precision == precisions[-1] and not engines:
+                raise
+            _say_once(f"precision auto on {backend}: skipped {precision} ({exc})")
+            continue
+        ms[precision] = round(time_engine(engines[precision]), 2)
+    best = min(ms, key=ms.get)
+    table = table if isinstance(table, dict) else {}
+    table[key] = {"ms": {**known, **ms}, "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+                  "what": "median ms of the network for 3 search crops"}
+    try:
+        write_text_atomic(path, json.dumps(table, indent=2))
+    except OSError:
+        pass  # a read-only cache: measure again next time
+    _say_once(f"precision auto on {backend}: measured {', '.join(f'{p} {v:.0f} ms' for p, v in ms.items())} "
+              f"a step; using {best}")
+    return engines[best]
+
+
 def create_engine(model=None, backend: str = "auto", precision: str = "auto", *, weights=None, device="cpu",
                   threads: int | None = None, exported=None, warm_up_scales: int | None = 3) -> Engine:
     """The engine for ``backend`` / ``precision`` (see the module doc), warmed up for ``warm_up_scales``.
@@ -183,44 +375,56 @@ def create_engine(model=None, backend: str = "auto", precision: str = "auto", *,
     Args:
         model: a SiamFC; default: the weights at ``weights`` (default: the shipped ones), unless
             an explicit onnxruntime / openvino backend runs ``exported`` without them.
+        weights: where ``model`` came from (a shipped name or a path): its ``.int8`` graph is looked
+            for beside it.
         exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
     """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    check_precision(precision, device, backend)
     if model is None and (exported is None or backend not in EXPORTING):
         from ..model.weights import load_weights
 
         model = load_weights(weights)
     alexnet = model is None or _is_alexnet(model)
-    precision = resolve_precision(precision, alexnet, device, backend)
-    if backend != "auto":
-        engine = build_engine(backend, model, precision, device=device, threads=threads, exported=exported)
-    else:
-        engine = _auto(model, precision, device, threads, exported)
-    if warm_up_scales:
-        engine.warm_up(warm_up_scales)
-    return engine
+    int8_dir = None
+    if exported is not None:
+        from .export import read_manifest
+
+        if read_manifest(exported).get("precision") == "int8":
+            int8_dir, exported = Path(exported), None
+            precision = "int8" if precision == "auto" else precision
+    elif precision in ("int8", "auto") and alexnet and str(device).startswith("cpu") and cpu_has_int8() \
+            and backend in ("auto", *INT8_BACKENDS) and not unavailable("openvino"):
+        int8_dir, found = int8_export(model, weights)
+        if int8_dir is None and precision == "int8":
+            _say_once(f"precision int8: {found}; using precision auto without int8")
+            precision = "auto"
+        elif int8_dir is not None and precision == "auto" and not int8_within_bound(found):
+            int8_dir = None  # calibrated, but not checked to track like fp32: not for auto
+    backends = [backend] if backend != "auto" else list(AUTO_ORDER if str(device).startswith("cpu") else ("torch",))
+    if backend == "auto" and model is not None and not alexnet and exported is None:
+        backends = ["torch"]  # the exporting backends run the shipped architecture only
+    skipped = []
+    for name in backends:
+        def build(p, name=name):
+            return build_engine(name, model, p, device=device, threads=threads,
+                                exported=int8_dir if p == "int8" else exported)
+
+        try:
+            engine = fastest(name, candidates(name, precision, alexnet, device, int8_dir is not None), build, threads)
+        except Exception as exc:  # noqa: BLE001 - any failure of a candidate means: try the next one
+            if name == backends[-1]:
+                raise
+            skipped.append(f"{name}: {exc if isinstance(exc, SiamFCError) else f'{type(exc).__name__}: {exc}'}")
+            continue
+        if skipped:
+            _say_once(f"backend auto: using {engine.describe()} (skipped {'; '.join(skipped)})")
+        if warm_up_scales:
+            engine.warm_up(warm_up_scales)
+        return engine
+    raise AssertionError("unreachable: the last candidate either builds or raises")
 
 
 def _is_alexnet(model) -> bool:
     return isinstance(getattr(model, "backbone", None), AlexNetEmbedding)
-
-
-def _auto(model, precision, device, threads, exported) -> Engine:
-    """The first candidate that builds; one log line names what was skipped and why."""
-    candidates = AUTO_ORDER[precision] if str(device).startswith("cpu") else ("torch",)
-    if model is not None and not _is_alexnet(model) and exported is None:
-        candidates = ("torch",)  # the exporting backends run the shipped architecture only
-    skipped = []
-    for backend in candidates:
-        try:
-            engine = build_engine(backend, model, precision, device=device, threads=threads, exported=exported)
-        except Exception as exc:  # noqa: BLE001 - any failure of a candidate means: try the next one
-            if backend == candidates[-1]:
-                raise
-            skipped.append(f"{backend}: {exc if isinstance(exc, SiamFCError) else f'{type(exc).__name__}: {exc}'}")
-            continue
-        if skipped:
-            _say_once(f"backend auto: using {engine.describe()} (skipped {'; '.join(skipped)})")
-        return engine
-    raise AssertionError("unreachable: the last candidate either builds or raises")

@@ -113,7 +113,8 @@ class SiamFCTracker:
     def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
                  backend: str = "auto", precision: str = "auto", threads: int | None = None,
                  engine=None, exported=None, resampling: str | None = None, **overrides):
-        self.resampling = resampling or card_resampling(weights, has_file=model is None and engine is None)
+        # The card of ``weights`` names the crops its network expects; a bare model object has no card.
+        self.resampling = resampling or card_resampling(weights, has_file=engine is None and (model is None or weights is not None))
         if self.resampling not in RESAMPLINGS:
             raise ConfigError(f"unknown crop resampling {self.resampling!r}; choose one of {', '.join(RESAMPLINGS)}")
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
@@ -232,6 +233,14 @@ class SiamFCTracker:
     def raw_peak_scale(self, responses: np.ndarray) -> int:
         """The scale whose penalised *raw* ``(17, 17)`` peak is highest (``pick_scale_on_raw``)."""
         return int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
+
+    def raw_peak(self, responses: np.ndarray) -> tuple[int, tuple[int, int]]:
+        """``(scale_id, (row, col))`` of the chosen scale's upsampled-map peak, before the window:
+        what the precision checks compare between engines (benchmarks/correlation_precision.py,
+        benchmarks/int8_accuracy.py). Reads no state but the parameters."""
+        scale_id, up = self.pick_scale(responses)
+        row, col = np.unravel_index(int(np.argmax(up)), up.shape)
+        return scale_id, (int(row), int(col))
 
     def pick_scale(self, responses: np.ndarray, on_raw: bool | None = None) -> tuple[int, np.ndarray]:
         """The scale whose penalised peak is highest, and its map upsampled.
