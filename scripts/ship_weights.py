@@ -4,6 +4,7 @@
     python scripts/ship_weights.py ship runs/e4_scratch_all --as scratch # copy + card
     python scripts/ship_weights.py add-validation runs/e5_finetune_paper --epoch 0 --as paper
     python scripts/ship_weights.py add-scores docs/results/bench_scores.json --name siamfc-paper --as paper
+    python scripts/ship_weights.py add-int8 --as paper --command "siamfc export ... --precision int8 ..."
 
 Epoch choice (``--epoch best``, the default): validation AUC moves by a few hundredths between
 epochs (every SiamFC implementation reports it), so we take the epoch whose validation AUC,
@@ -154,6 +155,23 @@ def cmd_add_validation(args) -> None:
     print(f"added validation AUC {row['val_auc']:.4f} ({run}, epoch {args.epoch}) to {path}")
 
 
+def cmd_add_int8(args) -> None:
+    """Summarise the int8 graph shipped beside the weights (``<stem>.int8/export.json``: calibration,
+    what stayed fp32, the bench check) in the weights' card."""
+    weights = resolve_weights(args.name)
+    manifest = json.loads((weights.with_suffix(".int8") / "export.json").read_text())
+    path = card_path(weights)
+    card = json.loads(path.read_text())
+    card["int8"] = {"graph": weights.with_suffix(".int8").name, "made_by": args.command,
+                    "quantizer": manifest["quantizer"], "keep_fp32": manifest["keep_fp32"],
+                    "calibration": {k: manifest["calibration"][k] for k in ("sequences", "crops", "resampling",
+                                                                             "held_out_videos")}
+                    | {"data": relative_data(manifest["calibration"]["data"])},
+                    "accuracy": {k: v for k, v in manifest.get("accuracy", {}).items() if k != "measured_by"}}
+    write_text_atomic(path, json.dumps(card, indent=2) + "\n")
+    print(f"added the int8 graph of {args.name} to {path}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -166,6 +184,8 @@ def main() -> None:
     s = sub.add_parser("add-scores"); s.add_argument("scores"); s.add_argument("--name", default="siamfc")
     s.add_argument("--command", default=""); s.add_argument("--as", dest="name_as", required=True, choices=list(SHIPPED))
     s.set_defaults(fn=cmd_add_scores)
+    s = sub.add_parser("add-int8"); s.add_argument("--command", default="")
+    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED)); s.set_defaults(fn=cmd_add_int8)
     args = p.parse_args()
     args.fn(args)
 

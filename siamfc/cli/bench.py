@@ -7,8 +7,9 @@ HELP = "measure tracking speed: per-step breakdown, fps, GFLOP/s, speed-up over 
 DESCRIPTION = """Track the bundled Crossing sequence, resized to --size, with every available
 configuration in one process and print, per parameter set (3s, 5s): fps, ms per tracking step
 broken down into crop / network / post-processing, the network's GFLOP/s and its fraction of a
-matrix-multiply peak measured here (fp32 and bf16), setup time and first-frame latency, and the
-speed-up over the reference (the same tracker in eager fp32 PyTorch with channels-first tensors,
+reference rate measured here in its precision (the throughput of large fp32 / bf16 / int8 matrix
+multiplies in PyTorch: a yardstick, not a bound -- tuned convolution kernels can beat it), setup
+time and first-frame latency, and the speed-up over the reference (the same tracker in eager fp32 PyTorch with channels-first tensors,
 what existing re-implementations run). Frames are decoded before timing.
 
 --video PATH adds end-to-end throughput on a video file, decoding included (inline vs. in a

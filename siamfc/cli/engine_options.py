@@ -14,8 +14,10 @@ def add_engine_arguments(p) -> None:
                    help="inference backend; auto = the fastest installed (openvino > onnxruntime > torch) "
                         "(default: %(default)s)")
     p.add_argument("--precision", default="auto", choices=PRECISIONS,
-                   help="network precision; auto = bf16 on CPUs with bf16 instructions, else fp32; the "
-                        "correlation is always fp32 (default: %(default)s)")
+                   help="network precision; int8 runs an int8 graph calibrated for the weights (shipped "
+                        "ones have one; siamfc export --precision int8 makes one) on OpenVINO; auto = the "
+                        "fastest of the precisions verified for the weights on this CPU, measured once and "
+                        "cached; the correlation is always fp32 (default: %(default)s)")
     p.add_argument("--resampling", choices=("bilinear", "bicubic-aa"), default=None,
                    help="how crops are resized: bilinear (OpenCV warpAffine) or bicubic-aa (the authors' MATLAB "
                         "imresize: bicubic, antialiased when shrinking); default: the weights' model card "

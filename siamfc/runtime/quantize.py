@@ -31,9 +31,10 @@ from ..fileio import writable_folder
 from .export import read_manifest, write_manifest
 
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5")
-#: Layers kept in fp32 by default: none. On the validation videos keeping conv5 (whose output is
-#: what the correlation multiplies) in fp32 moved the peak on about as many frames as
-#: quantising it (benchmarks/int8_accuracy.py, docs/speed.md), so all five run in int8.
+#: Layers kept in fp32 by default: none. On the validation videos (docs/results/int8_validation.json)
+#: keeping conv5 -- whose output the correlation multiplies -- or conv1 in fp32 did not move the peak
+#: on fewer frames in any consistent way (paper 72 -> 70 / 79, finetuned 192 -> 182 / 198, scratch
+#: 38 -> 38 / 33 of 308 frames) and cost speed, so all five convolutions run in int8.
 DEFAULT_KEEP_FP32: tuple[str, ...] = ()
 
 
