@@ -224,19 +224,11 @@ def format_table(rows: list[dict]) -> str:
 
 
 def machine_line() -> str:
-    from .runtime import cpu_has_bf16
+    from .runtime.select import cpu_has_bf16, cpu_has_int8, cpu_model
 
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     isa = torch.backends.cpu.get_cpu_capability()
-    return (f"{cpu}, {os.cpu_count()} logical cores, {isa}{' + bf16' if cpu_has_bf16() else ''}, "
+    extras = (" + bf16" if cpu_has_bf16() else "") + (" + VNNI" if cpu_has_int8() else "")
+    return (f"{cpu_model()}, {os.cpu_count()} logical cores, {isa}{extras}, "
             f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
 
 

@@ -144,6 +144,19 @@ def _import_openvino():
     return openvino
 
 
+_HASHED: dict[tuple, str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file, remembered for as long as its size and modification time are unchanged
+    (an evaluation builds a tracker per sequence; each would otherwise hash the same graphs again)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHED:
+        _HASHED[key] = file_sha256(path)
+    return _HASHED[key]
+
+
 def read_manifest(export_dir) -> dict:
     """The manifest of an export folder, checked to be a SiamFC export whose files are intact
     (each file's SHA-256 as recorded: a truncated or altered graph is refused)."""
@@ -167,7 +180,7 @@ def read_manifest(export_dir) -> dict:
         path = export_dir / name
         if not path.is_file():
             raise WeightsError(f"{export_dir} is missing {name}")
-        if file_sha256(path) != digest:
+        if _file_digest(path) != digest:
             raise WeightsError(f"{path} is corrupt or was changed after export (its SHA-256 is not the one in {MANIFEST})")
     for name in GRAPHS:
         if not any(f"{name}{ext}" in files for ext in (".onnx", ".xml")):

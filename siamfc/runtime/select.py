@@ -202,7 +202,7 @@ def int8_export(model, weights=None) -> tuple[Path | None, dict | str]:
     weights (digest) and by this exporter version; a corrupt or mismatched one is never trusted.
     """
     from ..model.weights import resolve_weights, shipped_int8_exports
-    from .export import read_manifest, stale_reason, weights_digest
+    from .export import MANIFEST, read_manifest, stale_reason, weights_digest
 
     digest = weights_digest(model)
     places = []
@@ -214,11 +214,15 @@ def int8_export(model, weights=None) -> tuple[Path | None, dict | str]:
         if not folder.is_dir():
             continue
         try:
-            manifest = read_manifest(folder)
+            claimed = json.loads((folder / MANIFEST).read_text())
+        except (OSError, ValueError):
+            claimed = {}
+        if isinstance(claimed, dict) and (claimed.get("precision") != "int8" or claimed.get("weights_digest") != digest):
+            continue  # another network's graph: not looked at further
+        try:
+            manifest = read_manifest(folder)  # every file against its hash
         except SiamFCError as exc:
             problems.append(str(exc))
-            continue
-        if manifest.get("precision") != "int8" or manifest.get("weights_digest") != digest:
             continue
         why = stale_reason(manifest, keys=("siamfc_export",))
         if why:

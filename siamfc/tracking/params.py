@@ -24,8 +24,8 @@ class TrackerParams:
     min_scale: float = 0.2  # search region clamped to [min_scale, max_scale] x its first value
     max_scale: float = 5.0
     # Pick the scale on the raw maps and upsample only that one (False: upsample all, as the
-    # reference code does). ~0.6 ms faster, but not the same choice: it differed on 5-58 frames
-    # per bench sequence (docs/speed.md, docs/results/precision_accuracy.json).
+    # reference code does). S - 1 upsamplings fewer, but not the same choice: it differed on 8-48
+    # frames per bench sequence (docs/speed.md, docs/results/precision_accuracy.json).
     pick_scale_on_raw: bool = False
 
     def __post_init__(self) -> None:

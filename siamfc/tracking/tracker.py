@@ -248,7 +248,7 @@ class SiamFCTracker:
         The reference (and the default) compares the peaks of the *upsampled* maps; ``on_raw``
         (default: ``params.pick_scale_on_raw``) compares the raw 17x17 peaks and upsamples one map
         instead of S. The two are *not* equivalent: along the reference trajectories on the bench
-        they chose differently on 5 to 58 frames per sequence (``raw_pick_disagreements`` in
+        they chose differently on 8 to 48 frames per sequence (``raw_pick_disagreements`` in
         docs/results/precision_accuracy.json, made by benchmarks/precision_accuracy.py; docs/speed.md).
         """
         if self.params.pick_scale_on_raw if on_raw is None else on_raw:
