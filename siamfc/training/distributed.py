@@ -35,6 +35,11 @@ class DistInfo:
         return self.world > 1
 
 
+def launched_rank() -> int:
+    """This process's rank as torchrun set it (0 without torchrun), readable before :func:`setup`."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def setup(device_type: str) -> DistInfo:
     """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1), else a single process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

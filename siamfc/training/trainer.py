@@ -485,10 +485,14 @@ def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool 
         if data and resolve_data_specs(data) != run_data:
             raise ConfigError(f"cannot resume {out} with different data: run has {run_data}, given {resolve_data_specs(data)}")
         cfg, data = saved, run_data
-        writable_folder(out, "the run")
-    else:
-        # Before any data is read, a bad --out fails in one line; nothing is left behind if later steps fail.
+        if distributed.launched_rank() == 0:
+            writable_folder(out, "the run")
+    elif distributed.launched_rank() == 0:
+        # Before any data is read, a bad --out fails in one line; nothing is left behind if later steps
+        # fail. Rank 0 alone checks (it alone writes the run): ranks checking at once would remove the
+        # folder another had just created to test it (seen as "cannot write the run ...: No such file").
         writable_folder(out, "the run", keep=False)
+    if not resume:
         if (out / "checkpoint.pt").exists():
             raise ConfigError(f"{out} already holds a run (checkpoint.pt); continue it with --resume or choose another --out")
         if cfg is None:
