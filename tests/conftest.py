@@ -1,6 +1,8 @@
-"""Shared test fixtures: where ../shared is, and a marker that skips tests needing it."""
+"""Shared test fixtures: where ../shared is, a marker that skips tests needing it, and which
+optional inference packages are installed."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -17,6 +19,12 @@ REFERENCE = SHARED / "datasets" / "reference"
 requires_shared = pytest.mark.skipif(
     not (SHARED / "datasets").is_dir(), reason=f"needs the shared datasets at {SHARED} (absent on a bare clone)"
 )
+
+#: Which optional inference packages are installed (the exporting backends need onnx too).
+HAS_ONNX = importlib.util.find_spec("onnx") is not None
+HAS_ORT = HAS_ONNX and importlib.util.find_spec("onnxruntime") is not None
+HAS_OV = HAS_ONNX and importlib.util.find_spec("openvino") is not None
+HAS_NNCF = HAS_OV and importlib.util.find_spec("nncf") is not None
 
 # Two cores: keep each test process on one thread so parallel jobs don't thrash.
 torch.set_num_threads(1)

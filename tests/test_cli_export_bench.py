@@ -1,15 +1,13 @@
 """`siamfc export` and `siamfc bench` end to end (bookkeeping and files, never timings)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
+from conftest import HAS_OV
 from siamfc.cli import main
 from siamfc.runtime import cpu_has_bf16
-
-HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("onnx") is not None
 
 
 @pytest.mark.skipif(not HAS_OV, reason="openvino not installed: pip install 'siamfc[openvino]'")

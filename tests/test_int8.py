@@ -2,7 +2,6 @@
 for, and every way it can be missing, stale or corrupt ends in a fall-back or an error that says why."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import HAS_NNCF, HAS_ORT, HAS_OV
 from siamfc.bench import demo_frames
 from siamfc.demo import demo_sequence
 from siamfc.errors import ConfigError, WeightsError
@@ -18,8 +18,6 @@ from siamfc.runtime import OpenVINOEngine, create_engine, export, select
 from siamfc.runtime.export import EXPORT_VERSION, read_manifest, weights_digest, write_manifest
 from siamfc.tracking import SiamFCTracker
 
-HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("onnx") is not None
-HAS_NNCF = HAS_OV and importlib.util.find_spec("nncf") is not None
 pytestmark = pytest.mark.skipif(not HAS_OV, reason="int8 runs on the openvino backend: pip install 'siamfc[openvino]'")
 needs_nncf = pytest.mark.skipif(not HAS_NNCF, reason="making int8 graphs needs NNCF: pip install 'siamfc[quantize]'")
 needs_vnni = pytest.mark.skipif(not select.cpu_has_int8(), reason="this CPU has no int8 dot-product instructions")
@@ -96,7 +94,7 @@ def test_an_int8_graph_runs_only_as_int8(int8_dir, tmp_path):
         OpenVINOEngine(int8_dir, "fp32")
     from siamfc.runtime import OnnxRuntimeEngine
 
-    if importlib.util.find_spec("onnxruntime"):
+    if HAS_ORT:
         with pytest.raises(ConfigError, match="int8 OpenVINO export: run it with the openvino backend"):
             OnnxRuntimeEngine(int8_dir)
     fp32 = export(load_weights(), tmp_path / "fp32", format="openvino")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import HAS_ONNX, HAS_ORT, HAS_OV
 from siamfc.bench import demo_frames
 from siamfc.errors import BackendUnavailable, ConfigError, SiamFCError, WeightsError
 from siamfc.model import SiamFC
@@ -28,9 +29,6 @@ from siamfc.runtime import (
 )
 from siamfc.tracking import SiamFCTracker, crop_and_resize
 
-HAS_ONNX = importlib.util.find_spec("onnx") is not None
-HAS_ORT = HAS_ONNX and importlib.util.find_spec("onnxruntime") is not None
-HAS_OV = HAS_ONNX and importlib.util.find_spec("openvino") is not None
 needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime backend not installed: pip install 'siamfc[onnx]'")
 needs_ov = pytest.mark.skipif(not HAS_OV, reason="openvino backend not installed: pip install 'siamfc[openvino]'")
 needs_bf16 = pytest.mark.skipif(not select.cpu_has_bf16(), reason="this CPU has no bf16 instructions")
