@@ -37,7 +37,7 @@ def main() -> None:
                         resampling=ref.resampling)[None]
     kernel32, kernel16 = fp32.embed(z), bf16.embed(z)
 
-    peak = ref.raw_peak  # the tracker's own choice of scale (upsampled maps, penalty), then the peak
+    peak = ref.unwindowed_peak  # the tracker's own choice of scale (upsampled maps, penalty), then the peak
     moved = {"bf16 features, fp32 correlation (what the engines do)": 0, "bf16 features, bf16 correlation": 0}
     for frame in frames[1:]:
         ref.update(frame)  # leaves this frame's search crops, along the fp32 trajectory, in ref.crops

@@ -56,9 +56,9 @@ def peak_moves(model, resampling: str, seq, start: int, engines: dict, max_frame
     end = min(len(seq), start + max_frames)
     for i in range(start + 1, end):
         ref.update(seq.frame(i))  # leaves this frame's crops (along the fp32 trajectory) in ref.crops
-        scale, peak = ref.raw_peak(ref.last_responses)
+        scale, peak = ref.unwindowed_peak(ref.last_responses)
         for name, engine in engines.items():
-            other_scale, other_peak = ref.raw_peak(engine.score(kernels[name], ref.crops))
+            other_scale, other_peak = ref.unwindowed_peak(engine.score(kernels[name], ref.crops))
             if (other_scale, other_peak) != (scale, peak):
                 moved[name]["moved"] += 1
                 moved[name]["scale_changed"] += other_scale != scale

@@ -9,8 +9,8 @@ configuration in one process and print, per parameter set (3s, 5s): fps, ms per 
 broken down into crop / network / post-processing, the network's GFLOP/s and its fraction of a
 reference rate measured here in its precision (the throughput of large fp32 / bf16 / int8 matrix
 multiplies in PyTorch: a yardstick, not a bound -- tuned convolution kernels can beat it), setup
-time and first-frame latency, and the speed-up over the reference (the same tracker in eager fp32 PyTorch with channels-first tensors,
-what existing re-implementations run). Frames are decoded before timing.
+time and first-frame latency, and the speed-up over the reference (the same tracker in eager
+fp32 PyTorch with channels-first tensors, what existing re-implementations run). Frames are decoded before timing.
 
 --video PATH adds end-to-end throughput on a video file, decoding included (inline vs. in a
 background thread). --memory measures the resident memory of a tracker in a fresh process.

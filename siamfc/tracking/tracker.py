@@ -114,7 +114,8 @@ class SiamFCTracker:
                  backend: str = "auto", precision: str = "auto", threads: int | None = None,
                  engine=None, exported=None, resampling: str | None = None, **overrides):
         # The card of ``weights`` names the crops its network expects; a bare model object has no card.
-        self.resampling = resampling or card_resampling(weights, has_file=engine is None and (model is None or weights is not None))
+        has_card = engine is None and (model is None or weights is not None)
+        self.resampling = resampling or card_resampling(weights, has_file=has_card)
         if self.resampling not in RESAMPLINGS:
             raise ConfigError(f"unknown crop resampling {self.resampling!r}; choose one of {', '.join(RESAMPLINGS)}")
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
@@ -234,8 +235,9 @@ class SiamFCTracker:
         """The scale whose penalised *raw* ``(17, 17)`` peak is highest (``pick_scale_on_raw``)."""
         return int(np.argmax(responses.reshape(len(responses), -1).max(axis=1) * self.penalties))
 
-    def raw_peak(self, responses: np.ndarray) -> tuple[int, tuple[int, int]]:
-        """``(scale_id, (row, col))`` of the chosen scale's upsampled-map peak, before the window:
+    def unwindowed_peak(self, responses: np.ndarray) -> tuple[int, tuple[int, int]]:
+        """``(scale_id, (row, col))`` of the chosen scale's upsampled-map peak, before the window (not
+        to be confused with :meth:`raw_peak_scale`, which reads the raw 17x17 maps):
         what the precision checks compare between engines (benchmarks/correlation_precision.py,
         benchmarks/int8_accuracy.py). Reads no state but the parameters."""
         scale_id, up = self.pick_scale(responses)
