@@ -6,22 +6,21 @@ the frames where the upsampled peak (scale and position, before the window) diff
 
     python benchmarks/correlation_precision.py --json docs/results/correlation_precision.json
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 
-import numpy as np
 import torch
 
-from siamfc.fileio import write_text_atomic
-from siamfc.provenance import made_by
-
-from siamfc.bench import demo_frames
+from siamfc.apps.bench import demo_frames
+from siamfc.io.files import write_text_atomic
 from siamfc.model.head import cross_correlate
 from siamfc.model.weights import load_weights
 from siamfc.runtime import TorchEngine
 from siamfc.tracking import SiamFCTracker, crop_and_resize
+from siamfc.utils.provenance import made_by
 
 
 def main() -> None:
@@ -33,8 +32,9 @@ def main() -> None:
     ref = SiamFCTracker(model=model, weights="default", backend="torch", precision="fp32")  # the card's crops
     fp32, bf16 = TorchEngine(model, "fp32"), TorchEngine(model, "bf16")
     ref.init(frames[0], box)
-    z = crop_and_resize(frames[0], tuple(ref.center), ref.z_size, ref.params.exemplar_size, ref.avg_color,
-                        resampling=ref.resampling)[None]
+    z = crop_and_resize(
+        frames[0], tuple(ref.center), ref.z_size, ref.params.exemplar_size, ref.avg_color, resampling=ref.resampling
+    )[None]
     kernel32, kernel16 = fp32.embed(z), bf16.embed(z)
 
     peak = ref.unwindowed_peak  # the tracker's own choice of scale (upsampled maps, penalty), then the peak
@@ -44,15 +44,24 @@ def main() -> None:
         reference = peak(fp32.score(kernel32, ref.crops))
         with torch.inference_mode():
             features = bf16._features(ref.crops)
-            corr16 = cross_correlate(kernel16.bfloat16(), features.bfloat16()).float() * model.head.gain + model.head.bias
-        moved["bf16 features, fp32 correlation (what the engines do)"] += peak(bf16.score(kernel16, ref.crops)) != reference
+            corr16 = (
+                cross_correlate(kernel16.bfloat16(), features.bfloat16()).float() * model.head.gain + model.head.bias
+            )
+        moved["bf16 features, fp32 correlation (what the engines do)"] += (
+            peak(bf16.score(kernel16, ref.crops)) != reference
+        )
         moved["bf16 features, bf16 correlation"] += peak(corr16[:, 0].numpy()) != reference
     print(f"{len(frames) - 1} frames of Crossing; frames whose peak (scale, position) differs from fp32:")
     for name, count in moved.items():
         print(f"  {name:55s} {count}")
     if args.json:
-        report = {"made_by": made_by(), "sequence": "Crossing (bundled)", "frames": len(frames) - 1,
-                  "resampling": ref.resampling, "peak_moved": {name: int(c) for name, c in moved.items()}}
+        report = {
+            "made_by": made_by(),
+            "sequence": "Crossing (bundled)",
+            "frames": len(frames) - 1,
+            "resampling": ref.resampling,
+            "peak_moved": {name: int(c) for name, c in moved.items()},
+        }
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
 
 

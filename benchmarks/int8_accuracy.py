@@ -17,6 +17,7 @@ manifest (``accuracy.within_bound`` decides whether ``precision auto`` may choos
     python benchmarks/int8_accuracy.py bench --weights paper finetuned scratch \
         --json docs/results/int8_bench.json --record
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from siamfc.fileio import write_text_atomic
+from siamfc.io.files import write_text_atomic
 from siamfc.model.weights import load_weights, resolve_weights
-from siamfc.provenance import made_by
 from siamfc.runtime import create_engine
 from siamfc.runtime.export import export
 from siamfc.runtime.quantize import calibration_crops, quantize, record_accuracy
@@ -38,6 +38,7 @@ from siamfc.runtime.select import time_engine
 from siamfc.tracking import SiamFCTracker
 from siamfc.tracking.crop import crop_and_resize
 from siamfc.tracking.tracker import card_resampling
+from siamfc.utils.provenance import made_by
 
 VARIANTS = {"all int8": (), "conv5 fp32": ("conv5",), "conv1 fp32": ("conv1",), "conv1+conv5 fp32": ("conv1", "conv5")}
 MEAN_BOUND, SEQUENCE_BOUND = 0.005, 0.02
@@ -49,8 +50,9 @@ def peak_moves(model, resampling: str, seq, start: int, engines: dict, max_frame
     ref = SiamFCTracker(model=model, backend="openvino", precision="fp32", resampling=resampling)
     first = seq.frame(start)
     ref.init(first, seq.boxes[start])
-    z = crop_and_resize(first, tuple(ref.center), ref.z_size, ref.params.exemplar_size, ref.avg_color,
-                        resampling=resampling)[None]
+    z = crop_and_resize(
+        first, tuple(ref.center), ref.z_size, ref.params.exemplar_size, ref.avg_color, resampling=resampling
+    )[None]
     kernels = {name: engine.embed(z) for name, engine in engines.items()}
     moved = {name: {"moved": 0, "scale_changed": 0, "shift_px": []} for name in engines}
     end = min(len(seq), start + max_frames)
@@ -63,8 +65,9 @@ def peak_moves(model, resampling: str, seq, start: int, engines: dict, max_frame
                 moved[name]["moved"] += 1
                 moved[name]["scale_changed"] += other_scale != scale
                 # how far, in pixels of the search crop (the upsampled map has response_up px per stride)
-                moved[name]["shift_px"].append(float(np.hypot(*np.subtract(other_peak, peak))) * ref.stride
-                                               / ref.params.response_up)
+                moved[name]["shift_px"].append(
+                    float(np.hypot(*np.subtract(other_peak, peak))) * ref.stride / ref.params.response_up
+                )
     return {"frames": end - start - 1, **moved}
 
 
@@ -79,9 +82,14 @@ def validate(args) -> None:
     split = split_and_filter(load_sequences(data), cfg)
     val = tracking_sequences(split.val, cfg.val_track_sequences, cfg.val_track_min_frames, cfg.seed)
     davis = [s for s in split.train if s.meta["dataset"] == "davis"]
-    out = {"made_by": made_by(weights=False), "run": str(run), "sequences": [s.name for s in val],
-           "max_frames": cfg.val_track_max_frames, "calibration": f"{len(davis)} DAVIS training sequences of the run",
-           "weights": {}}
+    out = {
+        "made_by": made_by(weights=False),
+        "run": str(run),
+        "sequences": [s.name for s in val],
+        "max_frames": cfg.val_track_max_frames,
+        "calibration": f"{len(davis)} DAVIS training sequences of the run",
+        "weights": {},
+    }
     for name in args.weights:
         model, resampling = load_weights(name), card_resampling(name)
         crops = calibration_crops(davis, resampling=resampling)
@@ -101,23 +109,47 @@ def validate(args) -> None:
                 for v in VARIANTS:
                     for key in moves[v]:
                         moves[v][key] += counted[v][key]
-            fp32_auc, _ = tracking_auc(model, val, split.usable, cfg.val_track_max_frames, cfg.val_track_min_frames,
-                                       resampling=resampling, backend="openvino", precision="fp32")
+            fp32_auc, _ = tracking_auc(
+                model,
+                val,
+                split.usable,
+                cfg.val_track_max_frames,
+                cfg.val_track_min_frames,
+                resampling=resampling,
+                backend="openvino",
+                precision="fp32",
+            )
             row["fp32_auc"] = round(fp32_auc, 4)
             for variant in VARIANTS:
-                auc, _ = tracking_auc(model, val, split.usable, cfg.val_track_max_frames, cfg.val_track_min_frames,
-                                      resampling=resampling, backend="openvino", precision="int8", exported=dirs[variant])
+                auc, _ = tracking_auc(
+                    model,
+                    val,
+                    split.usable,
+                    cfg.val_track_max_frames,
+                    cfg.val_track_min_frames,
+                    resampling=resampling,
+                    backend="openvino",
+                    precision="int8",
+                    exported=dirs[variant],
+                )
                 m = moves[variant]
                 shifts = np.asarray(m["shift_px"])
                 row["variants"][variant] = {
-                    "keep_fp32": list(VARIANTS[variant]), "frames": frames, "peak_moves": m["moved"],
+                    "keep_fp32": list(VARIANTS[variant]),
+                    "frames": frames,
+                    "peak_moves": m["moved"],
                     "scale_changes": m["scale_changed"],
                     "median_shift_crop_px": round(float(np.median(shifts)), 2) if len(shifts) else 0.0,
                     "max_shift_crop_px": round(float(shifts.max()), 2) if len(shifts) else 0.0,
-                    "auc": round(auc, 4), "network_ms": round(time_engine(engines[variant]), 1)}
-                print(f"{name:10s} {variant:18s} peak moved on {m['moved']}/{frames} frames ({m['scale_changed']} "
-                      f"scale changes, median shift {row['variants'][variant]['median_shift_crop_px']} crop px), "
-                      f"validation AUC {auc:.4f} (fp32 {fp32_auc:.4f})", flush=True)
+                    "auc": round(auc, 4),
+                    "network_ms": round(time_engine(engines[variant]), 1),
+                }
+                print(
+                    f"{name:10s} {variant:18s} peak moved on {m['moved']}/{frames} frames ({m['scale_changed']} "
+                    f"scale changes, median shift {row['variants'][variant]['median_shift_crop_px']} crop px), "
+                    f"validation AUC {auc:.4f} (fp32 {fp32_auc:.4f})",
+                    flush=True,
+                )
         out["weights"][name] = row
         write_text_atomic(args.json, json.dumps(out, indent=2) + "\n")
 
@@ -129,22 +161,32 @@ def bench(args) -> None:
     from siamfc.runtime.select import int8_export
 
     seqs = open_dataset("bench", args.root)
-    out = {"made_by": made_by(weights=False), "bound": {"mean_auc": MEAN_BOUND, "sequence_auc": SEQUENCE_BOUND},
-           "reference": "openvino fp32", "weights": {}}
+    out = {
+        "made_by": made_by(weights=False),
+        "bound": {"mean_auc": MEAN_BOUND, "sequence_auc": SEQUENCE_BOUND},
+        "reference": "openvino fp32",
+        "weights": {},
+    }
     for name in args.weights:
         model = load_weights(name)
         int8_dir, manifest = int8_export(model, name)
         if int8_dir is None:
             raise SystemExit(f"{name}: {manifest}")
-        row = {"weights": str(resolve_weights(name)), "int8": str(int8_dir), "keep_fp32": manifest.get("keep_fp32"),
-               "sequences": {}, "seconds": {}}
+        row = {
+            "weights": str(resolve_weights(name)),
+            "int8": str(int8_dir),
+            "keep_fp32": manifest.get("keep_fp32"),
+            "sequences": {},
+            "seconds": {},
+        }
         for precision in ("fp32", "int8"):
             start = time.perf_counter()
             for seq in tqdm(seqs, desc=f"{name} {precision}"):
                 tracker = SiamFCTracker(model=model, weights=name, backend="openvino", precision=precision)
                 traj = track_one_pass(tracker, seq)
                 row["sequences"].setdefault(seq.name, {"frames": len(seq)})[precision] = round(
-                    score_sequence(traj.boxes, seq.boxes, name=seq.name).auc, 4)
+                    score_sequence(traj.boxes, seq.boxes, name=seq.name).auc, 4
+                )
             row["seconds"][precision] = round(time.perf_counter() - start, 1)
         per = row["sequences"].values()
         row["mean_auc"] = {p: round(float(np.mean([r[p] for r in per])), 4) for p in ("fp32", "int8")}
@@ -152,15 +194,24 @@ def bench(args) -> None:
         row["max_sequence_diff"] = round(max(abs(r["int8"] - r["fp32"]) for r in per), 4)
         row["within_bound"] = row["mean_abs_diff"] <= MEAN_BOUND and row["max_sequence_diff"] <= SEQUENCE_BOUND
         out["weights"][name] = row
-        print(f"{name:10s} mean AUC fp32 {row['mean_auc']['fp32']:.4f} int8 {row['mean_auc']['int8']:.4f}; "
-              f"largest sequence difference {row['max_sequence_diff']:.4f}: "
-              f"{'within' if row['within_bound'] else 'OUTSIDE'} the bound", flush=True)
+        print(
+            f"{name:10s} mean AUC fp32 {row['mean_auc']['fp32']:.4f} int8 {row['mean_auc']['int8']:.4f}; "
+            f"largest sequence difference {row['max_sequence_diff']:.4f}: "
+            f"{'within' if row['within_bound'] else 'OUTSIDE'} the bound",
+            flush=True,
+        )
         write_text_atomic(args.json, json.dumps(out, indent=2) + "\n")
         if args.record:
-            record_accuracy(int8_dir, {key: row[key] for key in ("mean_auc", "mean_abs_diff", "max_sequence_diff",
-                                                                  "within_bound")}
-                            | {"bound": out["bound"], "sequences": len(seqs), "measured_by": out["made_by"]["command"],
-                               "results": args.json})
+            record_accuracy(
+                int8_dir,
+                {key: row[key] for key in ("mean_auc", "mean_abs_diff", "max_sequence_diff", "within_bound")}
+                | {
+                    "bound": out["bound"],
+                    "sequences": len(seqs),
+                    "measured_by": out["made_by"]["command"],
+                    "results": args.json,
+                },
+            )
 
 
 def main() -> None:

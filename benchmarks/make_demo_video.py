@@ -1,15 +1,15 @@
 """Write the bundled Crossing sequence as a video file, for `siamfc bench --video`.
 
-    python benchmarks/make_demo_video.py --size 1920x1080 --out crossing_1080p.mp4
-    siamfc bench --video crossing_1080p.mp4 --box 1088,675,90,225   # the first box, scaled to 1080p
+python benchmarks/make_demo_video.py --size 1920x1080 --out crossing_1080p.mp4
+siamfc bench --video crossing_1080p.mp4 --box 1088,675,90,225   # the first box, scaled to 1080p
 """
+
 from __future__ import annotations
 
 import argparse
 
-from siamfc.bench import demo_frames
-from siamfc.bench import parse_size
-from siamfc.video import VideoWriter
+from siamfc.apps.bench import demo_frames, parse_size
+from siamfc.io.video import VideoWriter
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ authors' code). Along the reference's own trajectory it also counts the frames w
 the scale on the raw 17x17 maps would choose differently: zero means ``pick_scale_on_raw``
 gives exactly the reference's boxes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,9 @@ from tqdm import tqdm
 from siamfc.data.registry import open_dataset
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
-from siamfc.fileio import write_text_atomic
-from siamfc.provenance import made_by
+from siamfc.io.files import write_text_atomic
 from siamfc.tracking import SiamFCTracker
+from siamfc.utils.provenance import made_by
 
 
 class CountingTracker(SiamFCTracker):
@@ -39,8 +40,12 @@ class CountingTracker(SiamFCTracker):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", default="../shared/datasets/bench")
-    ap.add_argument("--configs", nargs="+", default=["torch:fp32", "torch:bf16", "openvino:bf16", "openvino:fp32"],
-                    help="BACKEND:PRECISION[:raw], the first is the reference")
+    ap.add_argument(
+        "--configs",
+        nargs="+",
+        default=["torch:fp32", "torch:bf16", "openvino:bf16", "openvino:fp32"],
+        help="BACKEND:PRECISION[:raw], the first is the reference",
+    )
     ap.add_argument("--out", default="docs/results/precision_accuracy.json")
     args = ap.parse_args()
     seqs = open_dataset("bench", args.root)
@@ -61,7 +66,8 @@ def main() -> None:
         table["mean_auc"][config] = round(float(np.mean([r[config] for r in table["sequences"].values()])), 4)
         ref = args.configs[0]
         table.setdefault("max_abs_auc_diff", {})[config] = round(
-            max(abs(r[config] - r[ref]) for r in table["sequences"].values()), 4)
+            max(abs(r[config] - r[ref]) for r in table["sequences"].values()), 4
+        )
         write_text_atomic(args.out, json.dumps(table, indent=2))
         print(config, "mean AUC", table["mean_auc"][config], "max |diff| to", ref, table["max_abs_auc_diff"][config])
 

@@ -9,6 +9,7 @@
    feature difference in output quantisation steps, the feature correlation, and the score
    correlation below the int8 output's saturation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,21 +18,22 @@ from pathlib import Path
 
 import torch
 
-from siamfc.demo import demo_crops, demo_sequence
+from siamfc.apps.demo import demo_crops, demo_sequence
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
-from siamfc.fileio import write_text_atomic
+from siamfc.io.files import write_text_atomic
 from siamfc.model.weights import SHIPPED, load_weights
-from siamfc.provenance import made_by
 from siamfc.tracking import SiamFCTracker
+from siamfc.utils.provenance import made_by
 
 INT8 = Path(__file__).resolve().parents[2] / "shared" / "weights" / "siamfc-2016-08-17-color-int8"
 
 
 def crossing_auc(**tracker_options) -> float:
     seq = demo_sequence()
-    return round(score_sequence(track_one_pass(SiamFCTracker(**tracker_options), seq).boxes, seq.boxes,
-                                name=seq.name).auc, 4)
+    return round(
+        score_sequence(track_one_pass(SiamFCTracker(**tracker_options), seq).boxes, seq.boxes, name=seq.name).auc, 4
+    )
 
 
 def int8_check() -> dict:
@@ -39,8 +41,12 @@ def int8_check() -> dict:
     from siamfc.model.tflite import int8_agreement
 
     frames = (0, 40, 80)
-    pairs = int8_agreement(load_weights("paper"), INT8 / "template_image_feature_extractor_full_quant_scale1.tflite",
-                           INT8 / "whole_model_full_quant_scale1.tflite", demo_crops(frames))
+    pairs = int8_agreement(
+        load_weights("paper"),
+        INT8 / "template_image_feature_extractor_full_quant_scale1.tflite",
+        INT8 / "whole_model_full_quant_scale1.tflite",
+        demo_crops(frames),
+    )
     return {"frames": list(frames), **{k: [round(p[k], 5) for p in pairs] for k in pairs[0]}}
 
 
@@ -53,8 +59,9 @@ def main() -> None:
     for name in SHIPPED:
         out["crossing_auc_fp32"][name] = crossing_auc(weights=name, backend="torch", precision="fp32")
         print(name, out["crossing_auc_fp32"][name], flush=True)
-    out["crossing_auc_default_engines"] = {f"openvino {p}": crossing_auc(backend="openvino", precision=p)
-                                           for p in ("fp32", "bf16")}
+    out["crossing_auc_default_engines"] = {
+        f"openvino {p}": crossing_auc(backend="openvino", precision=p) for p in ("fp32", "bf16")
+    }
     print(out["crossing_auc_default_engines"], flush=True)
     if INT8.is_dir():
         out["paper_vs_int8_graph"] = int8_check()

@@ -12,6 +12,7 @@ architecture: about 2.8 GMAC forward per pair (search 239 px + exemplar 127 px),
 with the backward pass, i.e. ~17 GFLOP per pair; divide the machine's bf16 matmul GFLOP/s
 (also printed) by 17 for the ceiling.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,7 +78,9 @@ def timed(fn, steps: int, warmup: int) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", action="append", default=[], help="FORMAT=PATH (default: ../shared DAVIS, else synthetic crops)")
+    ap.add_argument(
+        "--data", action="append", default=[], help="FORMAT=PATH (default: ../shared DAVIS, else synthetic crops)"
+    )
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
@@ -99,18 +102,24 @@ def main(argv=None) -> int:
         source = ", ".join(specs)
     else:
         bank, source = synthetic_bank(cfg), "synthetic random crops"
-    print(f"# train_speed: torch {torch.__version__}, {args.threads} threads, batch {args.batch_size}, "
-          f"CPU capability {torch.backends.cpu.get_cpu_capability()}; data: {source} ({len(bank)} crops)")
-    print(f"matmul peak: fp32 {matmul_gflops(torch.float32):.0f} GFLOP/s, bf16 {matmul_gflops(torch.bfloat16):.0f} GFLOP/s")
+    print(
+        f"# train_speed: torch {torch.__version__}, {args.threads} threads, batch {args.batch_size}, "
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()}; data: {source} ({len(bank)} crops)"
+    )
+    print(
+        f"matmul peak: fp32 {matmul_gflops(torch.float32):.0f} GFLOP/s, bf16 {matmul_gflops(torch.bfloat16):.0f} GFLOP/s"
+    )
 
     dataset = PairDataset(PairMaker(bank, cfg))
     n = args.steps * args.batch_size
-    seconds = timed(lambda c=itertools.count(): dataset[next(c)], n, args.batch_size)
+    counter = itertools.count()
+    seconds = timed(lambda: dataset[next(counter)], n, args.batch_size)
     print(f"pipeline only: {n / seconds:.0f} pairs/s (one process)")
 
     runs = []
-    for precision, fmt, compiled in itertools.product(args.precisions.split(","), args.memory_formats.split(","),
-                                                      [False, True] if args.compile else [False]):
+    for precision, fmt, compiled in itertools.product(
+        args.precisions.split(","), args.memory_formats.split(","), [False, True] if args.compile else [False]
+    ):
         c = TrainConfig(**{**base, "precision": precision, "memory_format": fmt})
         trainer = make_trainer(c, bank)
         if compiled:
@@ -123,9 +132,11 @@ def main(argv=None) -> int:
     for _ in range(args.rounds):
         for _, trainer, fixed, it, rates in runs:
             cl = trainer.cfg.channels_last
-            rates["net"].append(per / timed(lambda: trainer.step(fixed), args.steps, args.warmup))
-            rates["full"].append(per / timed(lambda: trainer.step(to_batch(next(it), trainer.device, cl)),
-                                             args.steps, args.warmup))
+            # the lambdas run inside timed(), within this iteration: binding the loop variables late is intended
+            rates["net"].append(per / timed(lambda: trainer.step(fixed), args.steps, args.warmup))  # noqa: B023
+            rates["full"].append(
+                per / timed(lambda: trainer.step(to_batch(next(it), trainer.device, cl)), args.steps, args.warmup)  # noqa: B023
+            )
     print(f"pairs/s, best (median) of {args.rounds} rounds of {args.steps} steps:")
     print("| precision | memory format | compile | network only | with data pipeline |")
     print("|---|---|---|---|---|")
@@ -133,16 +144,29 @@ def main(argv=None) -> int:
         cell = lambda v: f"{max(v):.1f} ({np.median(v):.1f})"  # noqa: E731
         print(f"| {precision} | {fmt} | {'yes' if compiled else 'no'} | {cell(rates['net'])} | {cell(rates['full'])} |")
     if args.json:
-        from siamfc.bench import machine_line
-        from siamfc.fileio import write_text_atomic
-        from siamfc.provenance import made_by
+        from siamfc.apps.bench import machine_line
+        from siamfc.io.files import write_text_atomic
+        from siamfc.utils.provenance import made_by
 
-        report = {"made_by": made_by(weights=False), "machine": machine_line(), "threads": args.threads,
-                  "batch_size": args.batch_size, "data": source, "crops": len(bank), "pipeline_pairs_per_s": n / seconds,
-                  "rows": [{"precision": p, "memory_format": f, "compile": c,
-                            "network_pairs_per_s": {"best": max(r["net"]), "median": float(np.median(r["net"]))},
-                            "full_pairs_per_s": {"best": max(r["full"]), "median": float(np.median(r["full"]))}}
-                           for (p, f, c), _, _, _, r in runs]}
+        report = {
+            "made_by": made_by(weights=False),
+            "machine": machine_line(),
+            "threads": args.threads,
+            "batch_size": args.batch_size,
+            "data": source,
+            "crops": len(bank),
+            "pipeline_pairs_per_s": n / seconds,
+            "rows": [
+                {
+                    "precision": p,
+                    "memory_format": f,
+                    "compile": c,
+                    "network_pairs_per_s": {"best": max(r["net"]), "median": float(np.median(r["net"]))},
+                    "full_pairs_per_s": {"best": max(r["full"]), "median": float(np.median(r["full"]))},
+                }
+                for (p, f, c), _, _, _, r in runs
+            ],
+        }
         write_text_atomic(args.json, json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0

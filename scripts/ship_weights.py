@@ -12,6 +12,7 @@ averaged with its neighbours (a 3-epoch window, shrunk at the ends), is highest;
 later epoch. A fine-tuning run also considers its epoch 0 (the network it started from), so
 fine-tuning is shipped only where it improved validation. The bench is never looked at when choosing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from siamfc.bench import machine_line
-from siamfc.fileio import write_text_atomic
+from siamfc.apps.bench import machine_line
+from siamfc.io.files import write_text_atomic
 from siamfc.model.weights import SHIPPED, card_path, load_weights, resolve_weights, save_weights
 
 #: The 17 videos of ../shared/datasets/more: name, layout, repository, commit (for the model card).
@@ -51,7 +52,7 @@ def select_epoch(rows: list[dict], include_start: bool = False) -> tuple[int, li
     trained = [r for r in rows if r["epoch"] >= (0 if include_start else 1)]
     table = []
     for i, r in enumerate(trained):
-        window = trained[max(0, i - 1): i + 2]
+        window = trained[max(0, i - 1) : i + 2]
         table.append((int(r["epoch"]), r["val_auc"], sum(w["val_auc"] for w in window) / len(window)))
     best = max(table, key=lambda t: (round(t[2], 6), t[0]))
     return best[0], table
@@ -90,25 +91,35 @@ def cmd_ship(args) -> None:
         "architecture": "siamfc-alexnet (paper Table 1, BN after conv1-4, no padding, stride 8; adjust gain 0.001 + bias)",
         "input": "BGR uint8 frames, crops as float 0..255, no normalisation",
         "name": args.name,
-        "trained_by": (f"this project (siamfc), fine-tuned from the shipped '{cfg['init_from']}' weights "
-                       f"(batch norm {cfg['batchnorm']}, frozen layers {cfg['freeze'] or 'none'})" if finetune
-                       else "this project (siamfc), from scratch (no pretrained weights)"),
+        "trained_by": (
+            f"this project (siamfc), fine-tuned from the shipped '{cfg['init_from']}' weights "
+            f"(batch norm {cfg['batchnorm']}, frozen layers {cfg['freeze'] or 'none'})"
+            if finetune
+            else "this project (siamfc), from scratch (no pretrained weights)"
+        ),
         "date": datetime.date.today().isoformat(),
         "training_data": {
             "sources": info["data"],
             "summary": (run / "data_summary.txt").read_text().strip().splitlines(),
             "validation_videos": (run / "val_videos.txt").read_text().split(),
-            "provenance": ("../shared/datasets/README.md: DAVIS-2016 (50 videos) and MOTChallenge-17 snippets, "
-                           "CC BY-NC; OTB-100 and UAV123@10fps videos laid out by ../shared/datasets/get-more from "
-                           "the repository snapshots below (research datasets)"),
+            "provenance": (
+                "../shared/datasets/README.md: DAVIS-2016 (50 videos) and MOTChallenge-17 snippets, "
+                "CC BY-NC; OTB-100 and UAV123@10fps videos laid out by ../shared/datasets/get-more from "
+                "the repository snapshots below (research datasets)"
+            ),
             "more_videos": more_sources(info["data"]),
         },
         "schedule": {
             "epochs_run": int(max(r["epoch"] for r in rows)),
             "chosen_epoch": epoch,
-            "choice": ((f"best 3-epoch mean of validation AUC (held-out videos only"
-                        f"{', epoch 0 = the starting network included' if finetune else ''})") if table
-                       else "given on the command line"),
+            "choice": (
+                (
+                    f"best 3-epoch mean of validation AUC (held-out videos only"
+                    f"{', epoch 0 = the starting network included' if finetune else ''})"
+                )
+                if table
+                else "given on the command line"
+            ),
             "pairs_seen": int(seen["pairs_seen"]),
             "wall_time_s": round(wall, 1),
             "config": cfg,
@@ -118,9 +129,12 @@ def cmd_ship(args) -> None:
             "validation_auc": round(seen["val_auc"], 4),
             "validation_auc_by_epoch": {int(r["epoch"]): round(r["val_auc"], 4) for r in rows},
         },
-        "reproduce": (f"siamfc train --config {args.config or run / 'config.yaml'} "
-                      + " ".join(f"--data {d}" for d in info["data"]) + f" --out {run}; "
-                      f"python scripts/ship_weights.py ship {run}"),
+        "reproduce": (
+            f"siamfc train --config {args.config or run / 'config.yaml'} "
+            + " ".join(f"--data {d}" for d in info["data"])
+            + f" --out {run}; "
+            f"python scripts/ship_weights.py ship {run}"
+        ),
     }
     out = resolve_weights(args.name)
     save_weights(model, out, card)
@@ -134,9 +148,12 @@ def cmd_add_scores(args) -> None:
     entry = trackers[args.name]
     path = card_path(resolve_weights(args.name_as))
     card = json.loads(path.read_text())
-    card.setdefault("scores", {})["bench"] = {"source": args.scores, "command": args.command, **{
-        k: entry[k] for k in ("auc", "p20", "norm_precision", "fps") if k in entry},
-        "per_sequence_auc": {s: round(v["auc"], 4) for s, v in entry.get("sequences", {}).items()}}
+    card.setdefault("scores", {})["bench"] = {
+        "source": args.scores,
+        "command": args.command,
+        **{k: entry[k] for k in ("auc", "p20", "norm_precision", "fps") if k in entry},
+        "per_sequence_auc": {s: round(v["auc"], 4) for s, v in entry.get("sequences", {}).items()},
+    }
     write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added bench scores of {args.name} to {path}")
 
@@ -149,8 +166,11 @@ def cmd_add_validation(args) -> None:
     path = card_path(resolve_weights(args.name))
     card = json.loads(path.read_text())
     card.setdefault("scores", {})["validation_auc"] = round(row["val_auc"], 4)
-    card["scores"]["validation"] = {"run": str(run), "epoch": args.epoch,
-                                    "videos": (run / "val_videos.txt").read_text().split()}
+    card["scores"]["validation"] = {
+        "run": str(run),
+        "epoch": args.epoch,
+        "videos": (run / "val_videos.txt").read_text().split(),
+    }
     write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added validation AUC {row['val_auc']:.4f} ({run}, epoch {args.epoch}) to {path}")
 
@@ -162,12 +182,15 @@ def cmd_add_int8(args) -> None:
     manifest = json.loads((weights.with_suffix(".int8") / "export.json").read_text())
     path = card_path(weights)
     card = json.loads(path.read_text())
-    card["int8"] = {"graph": weights.with_suffix(".int8").name, "made_by": args.command,
-                    "quantizer": manifest["quantizer"], "keep_fp32": manifest["keep_fp32"],
-                    "calibration": {k: manifest["calibration"][k] for k in ("sequences", "crops", "resampling",
-                                                                             "held_out_videos")}
-                    | {"data": relative_data(manifest["calibration"]["data"])},
-                    "accuracy": {k: v for k, v in manifest.get("accuracy", {}).items() if k != "measured_by"}}
+    card["int8"] = {
+        "graph": weights.with_suffix(".int8").name,
+        "made_by": args.command,
+        "quantizer": manifest["quantizer"],
+        "keep_fp32": manifest["keep_fp32"],
+        "calibration": {k: manifest["calibration"][k] for k in ("sequences", "crops", "resampling", "held_out_videos")}
+        | {"data": relative_data(manifest["calibration"]["data"])},
+        "accuracy": {k: v for k, v in manifest.get("accuracy", {}).items() if k != "measured_by"},
+    }
     write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added the int8 graph of {args.name} to {path}")
 
@@ -175,17 +198,30 @@ def cmd_add_int8(args) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("select"); s.add_argument("run"); s.set_defaults(fn=cmd_select)
-    s = sub.add_parser("ship"); s.add_argument("run"); s.add_argument("--epoch", default="best")
+    s = sub.add_parser("select")
+    s.add_argument("run")
+    s.set_defaults(fn=cmd_select)
+    s = sub.add_parser("ship")
+    s.add_argument("run")
+    s.add_argument("--epoch", default="best")
     s.add_argument("--config", help="the config file the run was started with (for the card)")
-    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED)); s.set_defaults(fn=cmd_ship)
-    s = sub.add_parser("add-validation"); s.add_argument("run"); s.add_argument("--epoch", type=int, default=0)
-    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED)); s.set_defaults(fn=cmd_add_validation)
-    s = sub.add_parser("add-scores"); s.add_argument("scores"); s.add_argument("--name", default="siamfc")
-    s.add_argument("--command", default=""); s.add_argument("--as", dest="name_as", required=True, choices=list(SHIPPED))
+    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED))
+    s.set_defaults(fn=cmd_ship)
+    s = sub.add_parser("add-validation")
+    s.add_argument("run")
+    s.add_argument("--epoch", type=int, default=0)
+    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED))
+    s.set_defaults(fn=cmd_add_validation)
+    s = sub.add_parser("add-scores")
+    s.add_argument("scores")
+    s.add_argument("--name", default="siamfc")
+    s.add_argument("--command", default="")
+    s.add_argument("--as", dest="name_as", required=True, choices=list(SHIPPED))
     s.set_defaults(fn=cmd_add_scores)
-    s = sub.add_parser("add-int8"); s.add_argument("--command", default="")
-    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED)); s.set_defaults(fn=cmd_add_int8)
+    s = sub.add_parser("add-int8")
+    s.add_argument("--command", default="")
+    s.add_argument("--as", dest="name", required=True, choices=list(SHIPPED))
+    s.set_defaults(fn=cmd_add_int8)
     args = p.parse_args()
     args.fn(args)
 

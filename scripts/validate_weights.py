@@ -9,19 +9,20 @@ crop resampling (``bilinear``, ``bicubic-aa``); ``--apply`` writes the better on
 weights file's model card (``crop_resampling``), which makes it that file's default. The bench is
 never used for this choice.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from siamfc.fileio import write_text_atomic
+from siamfc.io.files import write_text_atomic
 from siamfc.model.weights import card_path, load_weights, read_card, resolve_weights
-from siamfc.provenance import made_by
 from siamfc.tracking.crop import RESAMPLINGS
 from siamfc.training import TrainConfig
 from siamfc.training.data import load_sequences, split_and_filter
 from siamfc.training.validation import tracking_auc, tracking_sequences
+from siamfc.utils.provenance import made_by
 
 
 def main() -> None:
@@ -40,8 +41,13 @@ def main() -> None:
     split = split_and_filter(load_sequences(data), cfg)
     seqs = tracking_sequences(split.val, cfg.val_track_sequences, cfg.val_track_min_frames, cfg.seed)
     earlier = json.loads(Path(args.json).read_text()) if args.reuse and Path(args.json).is_file() else {}
-    out = {"made_by": made_by(weights=False, engine=f"{args.backend}/{args.precision}"), "run": str(run),
-           "sequences": [s.name for s in seqs], "max_frames": cfg.val_track_max_frames, "weights": {}}
+    out = {
+        "made_by": made_by(weights=False, engine=f"{args.backend}/{args.precision}"),
+        "run": str(run),
+        "sequences": [s.name for s in seqs],
+        "max_frames": cfg.val_track_max_frames,
+        "weights": {},
+    }
     for name in args.weights:
         if name in earlier.get("weights", {}):
             out["weights"][name] = earlier["weights"][name]
@@ -52,8 +58,16 @@ def main() -> None:
         model = load_weights(name)
         scores = {}
         for resampling in RESAMPLINGS:
-            mean, per_seq = tracking_auc(model, seqs, split.usable, cfg.val_track_max_frames, cfg.val_track_min_frames,
-                                         resampling=resampling, backend=args.backend, precision=args.precision)
+            mean, per_seq = tracking_auc(
+                model,
+                seqs,
+                split.usable,
+                cfg.val_track_max_frames,
+                cfg.val_track_min_frames,
+                resampling=resampling,
+                backend=args.backend,
+                precision=args.precision,
+            )
             scores[resampling] = {"auc": round(mean, 4), "per_sequence": {k: round(v, 4) for k, v in per_seq.items()}}
             print(f"{name:10s} {resampling:11s} validation AUC {mean:.4f}", flush=True)
         best = max(RESAMPLINGS, key=lambda r: scores[r]["auc"])
@@ -74,9 +88,11 @@ def apply_choice(name: str, entry: dict, n_sequences: int, args) -> None:
     # number the `default` alias is chosen by, the same protocol for every shipped file.
     scores = card.setdefault("scores", {})
     scores["validation_auc"] = entry["scores"][entry["better"]]["auc"]
-    scores["validation_protocol"] = (f"scripts/validate_weights.py: {n_sequences} held-out sequences of {args.run} "
-                                     f"(at most 100 frames each), engine {args.backend}/{args.precision}, "
-                                     f"crop resampling {entry['better']}")
+    scores["validation_protocol"] = (
+        f"scripts/validate_weights.py: {n_sequences} held-out sequences of {args.run} "
+        f"(at most 100 frames each), engine {args.backend}/{args.precision}, "
+        f"crop resampling {entry['better']}"
+    )
     write_text_atomic(card_path(path), json.dumps(card, indent=2) + "\n")
     print(f"{name}: crop_resampling {entry['better']} ({measured})")
 

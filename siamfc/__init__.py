@@ -1,21 +1,42 @@
 """siamfc: SiamFC (Bertinetto et al., 2016), fully-convolutional Siamese tracking.
 
-    import siamfc
-    tracker = siamfc.SiamFCTracker()            # the shipped weights, SiamFC-3s parameters
-    tracker.init(frame, (x, y, w, h))           # BGR uint8 frame, 0-based pixel box
-    box, score = tracker.update(next_frame)
+import siamfc
+tracker = siamfc.SiamFCTracker()            # the shipped weights, SiamFC-3s parameters
+tracker.init(frame, (x, y, w, h))           # BGR uint8 frame, 0-based pixel box
+box, score = tracker.update(next_frame)
 """
-from .errors import (
-    ConfigError, DataError, InvalidBoxError, InvalidFrameError, SiamFCError, TrackerStateError, WeightsError,
+
+from siamfc.errors import (
+    ConfigError,
+    DataError,
+    InvalidBoxError,
+    InvalidFrameError,
+    SiamFCError,
+    TrackerStateError,
+    WeightsError,
 )
-from .model import SiamFC
-from .model.weights import DEFAULT_WEIGHTS, load_weights, save_weights
-from .tracking import SiamFCTracker, TrackerParams, TrackerSiamFC, TrackerSiamFC_create, create, get_params
+from siamfc.model import SiamFC
+from siamfc.model.weights import DEFAULT_WEIGHTS, load_weights, save_weights
+from siamfc.tracking import SiamFCTracker, TrackerParams, TrackerSiamFC, TrackerSiamFC_create, create, get_params
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SiamFC", "SiamFCTracker", "TrackerParams", "TrackerSiamFC", "TrackerSiamFC_create", "create", "get_params",
-    "load_weights", "save_weights", "DEFAULT_WEIGHTS",
-    "SiamFCError", "ConfigError", "DataError", "InvalidBoxError", "InvalidFrameError", "TrackerStateError", "WeightsError",
+    "SiamFC",
+    "SiamFCTracker",
+    "TrackerParams",
+    "TrackerSiamFC",
+    "TrackerSiamFC_create",
+    "create",
+    "get_params",
+    "load_weights",
+    "save_weights",
+    "DEFAULT_WEIGHTS",
+    "SiamFCError",
+    "ConfigError",
+    "DataError",
+    "InvalidBoxError",
+    "InvalidFrameError",
+    "TrackerStateError",
+    "WeightsError",
 ]

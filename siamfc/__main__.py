@@ -1,6 +1,7 @@
 """``python -m siamfc`` (and ``torchrun -m siamfc train ...``) runs the command line."""
+
 import sys
 
-from .cli import main
+from siamfc.apps.cli import main
 
 sys.exit(main())

@@ -16,11 +16,12 @@ Two ways to turn a polygon into a box, for two purposes:
   area of the rotated rectangle (``|p1 p2| * |p2 p3|``), the min/max box's aspect ratio, and
   their ``+1`` pixel convention on the size.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
+from siamfc.errors import DataError
 
 
 def as_polygons(values, what: str = "polygon") -> np.ndarray:

@@ -1,4 +1,5 @@
 """Helpers for the browser-demo tests: a real server on localhost, a short clip, the tracker's own boxes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -18,7 +19,7 @@ CROSSING_BOX = (204, 150, 17, 50)
 
 def write_clip(path: Path, n: int) -> Path:
     """An MJPEG ``.avi`` of the first ``n`` frames of the bundled Crossing sequence (cycled if longer)."""
-    from siamfc.demo import demo_sequence
+    from siamfc.apps.demo import demo_sequence
 
     seq = demo_sequence()
     first = seq.frame(0)
@@ -34,10 +35,10 @@ def tracker_boxes(clip: Path, box, weights: str | None = None, params: str = "3s
 
     ``weights``: a name from ``shipped_weights()``; None, the first (what the server picks by default).
     """
+    from siamfc.apps.track_video import track_video
+    from siamfc.io.video import open_source
     from siamfc.model.weights import shipped_weights
-    from siamfc.track_video import track_video
     from siamfc.tracking import SiamFCTracker
-    from siamfc.video import open_source
 
     shipped = shipped_weights()
     tracker = SiamFCTracker(weights=shipped[weights or next(iter(shipped))], params=params, **ENGINE)

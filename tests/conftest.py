@@ -1,5 +1,6 @@
 """Shared test fixtures: where ../shared is, a marker that skips tests needing it, and which
 optional inference packages are installed."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,4 +1,5 @@
 """Tiny on-disk datasets for the reader and evaluation tests (written by the tests, never shipped)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,7 +39,7 @@ def write_moving_square(folder: Path, n: int, digits: int = 4, size=(60, 80), si
     for i in range(n):
         img = rng.integers(0, 60, (*size, 3), dtype=np.uint8)
         x, y = 10 + i * step, 20
-        img[y: y + side, x: x + side] = patch
+        img[y : y + side, x : x + side] = patch
         cv2.imwrite(str(folder / f"{i + 1:0{digits}d}.png"), img)
         rows.append([x + 1, y + 1, side, side])
     return rows

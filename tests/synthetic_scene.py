@@ -17,6 +17,7 @@ Two embeddings, both with ``stride = 8`` and a receptive field placed symmetrica
   scale is the unique maximum when the object sits on the grid. Used for scale, and for the
   preset tests, whose motions are whole score-map cells.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -52,7 +53,7 @@ class NormalisedCells(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         cells = F.unfold(x - BACKGROUND, 7, stride=8).reshape(b, c * 49, (h - 7) // 8 + 1, (w - 7) // 8 + 1)
-        return cells / torch.sqrt((cells * cells).sum(1, keepdim=True) + self.eps ** 2)
+        return cells / torch.sqrt((cells * cells).sum(1, keepdim=True) + self.eps**2)
 
 
 class Scene:
@@ -69,8 +70,7 @@ class Scene:
         W, H = FRAME_SIZE
         h0, w0 = self.texture.shape[:2]
         # Object pixel u (centre ((w0-1)/2, (h0-1)/2)) goes to center + scale * (u - centre).
-        m = np.array([[scale, 0.0, center[0] - scale * (w0 - 1) / 2],
-                      [0.0, scale, center[1] - scale * (h0 - 1) / 2]])
+        m = np.array([[scale, 0.0, center[0] - scale * (w0 - 1) / 2], [0.0, scale, center[1] - scale * (h0 - 1) / 2]])
         obj = cv2.warpAffine(self.texture, m, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         # Coverage of each frame pixel by the object (the pixel footprint [u-0.5, u+0.5] scaled).
         mask = cv2.warpAffine(np.ones((h0, w0), np.float32), m, (W, H), flags=cv2.INTER_LINEAR)[..., None]

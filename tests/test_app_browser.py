@@ -7,6 +7,7 @@ it downloads are the tracker's own, and that the page asked nothing of any other
 Skips, saying why, only where no browser can be found: Playwright's own Chromium, or a system
 one (Debian's ``chromium`` package: /usr/bin/chromium; or SIAMFC_BROWSER=/path/to/chrome).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,21 @@ pytest.importorskip("uvicorn", reason="the app extra is not installed (pip insta
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 
 from app_fixtures import CROSSING_BOX, ENGINE, live_server, tracker_boxes, write_clip  # noqa: E402
-from siamfc.app.server import create_app  # noqa: E402
+
+from siamfc.apps.serve.server import create_app  # noqa: E402
 from siamfc.data.box_files import parse_box_text  # noqa: E402
 
 #: Flags for a headless browser that reaches nothing but the test server.
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 N_FRAMES = 8
 
@@ -47,8 +57,10 @@ def browser():
     with sync_api.sync_playwright() as playwright:
         executable = find_browser(playwright)
         if executable is None:
-            pytest.skip("no Chromium found: install Debian's chromium (apt-get install chromium), run "
-                        "`playwright install chromium`, or set SIAMFC_BROWSER=/path/to/chrome")
+            pytest.skip(
+                "no Chromium found: install Debian's chromium (apt-get install chromium), run "
+                "`playwright install chromium`, or set SIAMFC_BROWSER=/path/to/chrome"
+            )
         browser = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
         yield browser
         browser.close()
@@ -61,8 +73,10 @@ def test_upload_draw_track_download_in_a_browser(browser, tmp_path):
         page = browser.new_page(accept_downloads=True)
         page.set_default_timeout(45_000)
         elsewhere = []
-        page.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
-                else elsewhere.append(r.url))
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(base) or r.url.startswith("data:") else elsewhere.append(r.url),
+        )
         page.goto(base + "/")
         page.wait_for_function("document.getElementById('weights').options.length > 0")
 

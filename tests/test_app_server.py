@@ -3,6 +3,7 @@
 Every bad input must get a one-line message and leave the server serving; a page that goes away
 must stop its job and free it. The end-to-end test in a real browser is test_app_browser.py.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -20,9 +21,10 @@ pytest.importorskip("starlette", reason="the app extra is not installed (pip ins
 pytest.importorskip("uvicorn", reason="the app extra is not installed (pip install 'siamfc[app]')")
 
 from app_fixtures import CROSSING_BOX, ENGINE, live_server, tracker_boxes, write_clip  # noqa: E402
-from siamfc.app.server import create_app  # noqa: E402
+
+from siamfc.apps.serve.server import create_app  # noqa: E402
 from siamfc.data.box_files import parse_box_text  # noqa: E402
-from siamfc.video import open_source  # noqa: E402
+from siamfc.io.video import open_source  # noqa: E402
 
 
 def request(url: str, data: bytes | None = None, headers=None, method: str | None = None):
@@ -96,8 +98,9 @@ def test_page_and_its_assets_are_served_locally(server):
         assert status == 200 and b"http://" not in body and b"https://" not in body
 
 
-@pytest.mark.parametrize("name, content", [("notes.txt", b"not a video at all"), ("fake.mp4", b"\x00" * 5000),
-                                           ("empty.mp4", b"")])
+@pytest.mark.parametrize(
+    "name, content", [("notes.txt", b"not a video at all"), ("fake.mp4", b"\x00" * 5000), ("empty.mp4", b"")]
+)
 def test_an_upload_that_is_not_a_video_is_refused(server, name, content):
     base, _ = server
     status, message = error_of(request(f"{base}/api/clips", content, {"X-Filename": name}, "POST"))
@@ -113,17 +116,28 @@ def test_a_huge_upload_is_refused_declared_or_streamed(server):
     # Without a Content-Length (chunked): refused once the count passes the limit.
     url = urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    conn.request("POST", "/api/clips", body=(big[i:i + 2**16] for i in range(0, len(big), 2**16)),
-                 headers={"X-Filename": "big.mp4"}, encode_chunked=True)
+    conn.request(
+        "POST",
+        "/api/clips",
+        body=(big[i : i + 2**16] for i in range(0, len(big), 2**16)),
+        headers={"X-Filename": "big.mp4"},
+        encode_chunked=True,
+    )
     response = conn.getresponse()
     assert response.status == 413 and "limit of 2 MB" in json.loads(response.read())["error"]
     conn.close()
     assert request(f"{base}/api/options")[0] == 200
 
 
-@pytest.mark.parametrize("box, words", [([204, 150, 0, 50], "0 x 50 pixels"), ([204, 150, 17, 0.4], "17 x 0.4"),
-                                        ([900, 150, 17, 50], "entirely outside the 360x240 frame"),
-                                        ([1, 2, 3], "needs a clip and a box")])
+@pytest.mark.parametrize(
+    "box, words",
+    [
+        ([204, 150, 0, 50], "0 x 50 pixels"),
+        ([204, 150, 17, 0.4], "17 x 0.4"),
+        ([900, 150, 17, 50], "entirely outside the 360x240 frame"),
+        ([1, 2, 3], "needs a clip and a box"),
+    ],
+)
 def test_bad_boxes_get_a_message(server, short_clip, box, words):
     base, _ = server
     clip = upload(base, short_clip)
@@ -173,8 +187,12 @@ def test_one_job_at_a_time_and_a_closed_page_stops_its_job(tmp_path):
 def one_job_at_a_time(base, app, clip):
     url = urlparse(base)
     first = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    first.request("POST", "/api/track", body=json.dumps({"clip": clip["id"], "box": list(CROSSING_BOX)}),
-                  headers={"Content-Type": "application/json"})
+    first.request(
+        "POST",
+        "/api/track",
+        body=json.dumps({"clip": clip["id"], "box": list(CROSSING_BOX)}),
+        headers={"Content-Type": "application/json"},
+    )
     response = first.getresponse()
     assert response.status == 200
     while json.loads(response.readline())["type"] != "progress":  # tracking has started
@@ -201,10 +219,19 @@ def test_siamfc_serve_command_starts_and_stops(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
-                                                                      os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen([sys.executable, "-m", "siamfc", "serve", "--port", "0", "--max-upload-mb", "5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "siamfc", "serve", "--port", "0", "--max-upload-mb", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         line = proc.stdout.readline()
         found = re.search(r"open (http://\S+/) in a browser", line)
@@ -219,7 +246,7 @@ def test_siamfc_serve_command_starts_and_stops(tmp_path):
 def test_serve_on_a_port_in_use_is_one_line(capsys):
     import socket
 
-    from siamfc.cli import main
+    from siamfc.apps.cli import main
 
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

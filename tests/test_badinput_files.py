@@ -1,4 +1,5 @@
 """Bad files: empty or corrupt images, unreadable videos, missing or mismatched weights."""
+
 from __future__ import annotations
 
 import pickle
@@ -9,12 +10,12 @@ import pytest
 import torch
 
 from siamfc.errors import DataError, WeightsError
-from siamfc.frames import read_image
+from siamfc.io.frames import read_image
+from siamfc.io.video import open_source
 from siamfc.model import SiamFC
 from siamfc.model import weights as weights_module
 from siamfc.model.weights import load_weights, save_weights
 from siamfc.tracking import SiamFCTracker
-from siamfc.video import open_source
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,9 @@ def test_truncated_jpeg_is_corrupt_not_half_grey(tmp_path):
     for name, flags in [("baseline", []), ("progressive", [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])]:
         data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90, *flags])[1].tobytes()
         (tmp_path / f"{name}.jpg").write_bytes(data)
-        np.testing.assert_array_equal(read_image(tmp_path / f"{name}.jpg"), cv2.imdecode(np.frombuffer(data, np.uint8), 1))
+        np.testing.assert_array_equal(
+            read_image(tmp_path / f"{name}.jpg"), cv2.imdecode(np.frombuffer(data, np.uint8), 1)
+        )
         cut = tmp_path / f"{name}_cut.jpg"
         cut.write_bytes(data[: int(len(data) * 0.6)])
         assert cv2.imread(str(cut)) is not None  # what OpenCV alone would train or track on
@@ -109,8 +112,11 @@ def test_weights_of_the_wrong_shape(tmp_path, random_weights):
     state = load_file(str(random_weights))
     state["backbone.conv5.0.weight"] = torch.zeros(32, 192, 3, 3)
     save_file(state, str(tmp_path / "narrow.safetensors"))
-    with pytest.raises(WeightsError, match=r"backbone\.conv5\.0\.weight has shape \(32, 192, 3, 3\), "
-                                           r"the architecture needs \(256, 192, 3, 3\)"):
+    with pytest.raises(
+        WeightsError,
+        match=r"backbone\.conv5\.0\.weight has shape \(32, 192, 3, 3\), "
+        r"the architecture needs \(256, 192, 3, 3\)",
+    ):
         load_weights(tmp_path / "narrow.safetensors")
 
 
@@ -118,8 +124,11 @@ def test_weights_of_another_architecture(tmp_path):
     from safetensors.torch import save_file
 
     save_file({"features.0.weight": torch.zeros(64, 3, 3, 3)}, str(tmp_path / "vgg.safetensors"))
-    with pytest.raises(WeightsError, match="do not fit the SiamFC AlexNet architecture: missing .*unexpected "
-                                           r"\['features.0.weight'\]"):
+    with pytest.raises(
+        WeightsError,
+        match="do not fit the SiamFC AlexNet architecture: missing .*unexpected "
+        r"\['features.0.weight'\]",
+    ):
         load_weights(tmp_path / "vgg.safetensors")
     # A siamfc-pytorch checkpoint: right network, other conventions -> pointed to `siamfc convert`.
     torch.save({"backbone.conv1.0.weight": torch.zeros(96, 3, 11, 11)}, tmp_path / "siamfc_alexnet_e50.pth")
@@ -139,7 +148,7 @@ def test_corrupt_and_unsafe_weight_files(tmp_path, random_weights):
     # A pickle that would run code when unpickled: refused, and the code never runs.
     class Exploit:
         def __reduce__(self):
-            return (exec, ("open(%r, 'w').write('pwned')" % str(tmp_path / "pwned"),))
+            return (exec, ("open({!r}, 'w').write('pwned')".format(str(tmp_path / "pwned")),))
 
     with open(tmp_path / "evil.pth", "wb") as f:
         pickle.dump(Exploit(), f)

@@ -1,13 +1,14 @@
 """Bad boxes and frames given to the tracker: a clear error naming the problem, or documented handling."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic_scene import PooledPixels, Scene
 
 from siamfc.errors import InvalidBoxError, InvalidFrameError, SiamFCError, TrackerStateError
 from siamfc.model import SiamFC
 from siamfc.tracking import SiamFCTracker, TrackerSiamFC
-from synthetic_scene import PooledPixels, Scene
 
 FRAME = Scene(0).frame((160, 120))  # 320 x 240
 BOX = Scene.box((160, 120))
@@ -17,19 +18,22 @@ def tracker() -> SiamFCTracker:
     return SiamFCTracker(SiamFC(PooledPixels()), num_scales=1)
 
 
-@pytest.mark.parametrize("box, message", [
-    ((10, 10, 0, 20), "positive width and height"),
-    ((10, 10, 20, 0), "positive width and height"),
-    ((10, 10, -5, 20), "positive width and height"),
-    ((10, 10, float("nan"), 20), "non-finite"),
-    ((float("nan"), 10, 20, 20), "non-finite"),
-    ((10, 10, float("inf"), 20), "non-finite"),
-    ((400, 10, 20, 20), "entirely outside the 320x240 frame"),
-    ((10, -50, 20, 30), "entirely outside"),
-    ((-30, 10, 30, 20), "entirely outside"),  # covers x = -30 .. -1
-    ((10, 10, 20), "four numbers"),
-    ("10,10,20,20", "four numbers"),
-])
+@pytest.mark.parametrize(
+    "box, message",
+    [
+        ((10, 10, 0, 20), "positive width and height"),
+        ((10, 10, 20, 0), "positive width and height"),
+        ((10, 10, -5, 20), "positive width and height"),
+        ((10, 10, float("nan"), 20), "non-finite"),
+        ((float("nan"), 10, 20, 20), "non-finite"),
+        ((10, 10, float("inf"), 20), "non-finite"),
+        ((400, 10, 20, 20), "entirely outside the 320x240 frame"),
+        ((10, -50, 20, 30), "entirely outside"),
+        ((-30, 10, 30, 20), "entirely outside"),  # covers x = -30 .. -1
+        ((10, 10, 20), "four numbers"),
+        ("10,10,20,20", "four numbers"),
+    ],
+)
 def test_bad_boxes(box, message):
     with pytest.raises(InvalidBoxError, match=message):
         tracker().init(FRAME, box)
@@ -55,14 +59,17 @@ def test_frame_size_changed_after_init():
         t.update(FRAME[:, :160])
 
 
-@pytest.mark.parametrize("frame, message", [
-    (FRAME.astype(np.float32), "must be uint8, got float32"),
-    (FRAME[..., :2], "1, 3 or 4 channels, got 2"),
-    (np.zeros((0, 10, 3), np.uint8), "got shape"),
-    (np.zeros((4, 4, 4, 3), np.uint8), "got shape"),
-    (FRAME.tolist(), "numpy array, got list"),
-    (None, "numpy array, got NoneType"),
-])
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        (FRAME.astype(np.float32), "must be uint8, got float32"),
+        (FRAME[..., :2], "1, 3 or 4 channels, got 2"),
+        (np.zeros((0, 10, 3), np.uint8), "got shape"),
+        (np.zeros((4, 4, 4, 3), np.uint8), "got shape"),
+        (FRAME.tolist(), "numpy array, got list"),
+        (None, "numpy array, got NoneType"),
+    ],
+)
 def test_bad_frames(frame, message):
     with pytest.raises(InvalidFrameError, match=message):
         tracker().init(frame, BOX)

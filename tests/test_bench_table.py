@@ -1,11 +1,12 @@
 """siamfc bench's bookkeeping (not a timing test): every configuration tracks the same frames,
 speed-ups are relative to the first (the reference), FLOPs are counted right."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from siamfc.bench import (
+from siamfc.apps.bench import (
     Timing,
     demo_frames,
     format_table,
@@ -51,8 +52,11 @@ def test_every_configuration_tracks_the_same_frames_and_speedups_are_relative_to
 
 
 def test_speedup_uses_the_precision_of_each_engine():
-    t = [Timing("a", "3s", "torch fp32", 0, 0, 1, 10, 1, 12), Timing("b", "3s", "openvino bf16", 0, 0, 1, 5, 1, 6),
-         Timing("c", "3s", "openvino int8", 0, 0, 1, 2, 1, 4)]
+    t = [
+        Timing("a", "3s", "torch fp32", 0, 0, 1, 10, 1, 12),
+        Timing("b", "3s", "openvino bf16", 0, 0, 1, 5, 1, 6),
+        Timing("c", "3s", "openvino int8", 0, 0, 1, 2, 1, 4),
+    ]
     rows = rows_for(t, flops=1e9, rates={"fp32": 100.0, "bf16": 400.0, "int8": 1000.0})
     assert rows[0]["rate_fraction"] == pytest.approx(1.0) and rows[1]["rate_fraction"] == pytest.approx(0.5)
     assert rows[2]["rate_fraction"] == pytest.approx(0.5)  # int8 against the int8 GEMM rate

@@ -1,19 +1,20 @@
 """The `siamfc` command: track, demo, convert end to end; --help everywhere; one-line errors."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from synthetic_scene import Scene
 
-import siamfc.demo as demo_module
-from siamfc.cli import COMMANDS, build_parser, main
+import siamfc.apps.demo as demo_module
+from siamfc.apps.cli import COMMANDS, build_parser, main
 from siamfc.data.box_files import read_box_file
 from siamfc.data.sequence import Sequence
+from siamfc.io.video import open_source
 from siamfc.model import SiamFC
 from siamfc.model.weights import save_weights
-from siamfc.video import open_source
-from synthetic_scene import Scene
 
 N_FRAMES = 4
 
@@ -60,9 +61,25 @@ def test_track_help_states_the_box_convention(capsys):
 
 def test_track_folder_writes_boxes_and_video(tmp_path, frame_folder, random_weights, capsys):
     boxes_file, video = tmp_path / "boxes.txt", tmp_path / "out.mp4"
-    rc = main(["track", str(frame_folder), "--box", "140.5,96.5,40,48", "--weights", str(random_weights),
-               "--save", str(boxes_file), "--out", str(video), "--quiet", "--params", "5s",
-               "--set", "window_influence=0.3"])
+    rc = main(
+        [
+            "track",
+            str(frame_folder),
+            "--box",
+            "140.5,96.5,40,48",
+            "--weights",
+            str(random_weights),
+            "--save",
+            str(boxes_file),
+            "--out",
+            str(video),
+            "--quiet",
+            "--params",
+            "5s",
+            "--set",
+            "window_influence=0.3",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert f"tracked {N_FRAMES} frames" in out and "fps" in out
@@ -78,8 +95,25 @@ def test_track_resampling_from_the_card_or_the_command_line(tmp_path, frame_fold
     torch.manual_seed(0)
     weights = save_weights(SiamFC(), tmp_path / "aa.safetensors", card={"crop_resampling": "bicubic-aa"})
     for extra, expected in [([], "bicubic-aa"), (["--resampling", "bilinear"], "bilinear")]:
-        assert main(["track", str(frame_folder), "--box", "140.5,96.5,40,48", "--weights", str(weights), "--quiet",
-                     "--backend", "torch", "--precision", "fp32", *extra]) == 0
+        assert (
+            main(
+                [
+                    "track",
+                    str(frame_folder),
+                    "--box",
+                    "140.5,96.5,40,48",
+                    "--weights",
+                    str(weights),
+                    "--quiet",
+                    "--backend",
+                    "torch",
+                    "--precision",
+                    "fp32",
+                    *extra,
+                ]
+            )
+            == 0
+        )
         assert f"{expected} crops" in capsys.readouterr().out  # the tracker's own account of its crops
 
 
@@ -92,23 +126,43 @@ def test_track_video_file_and_glob(tmp_path, frame_folder, random_weights):
     writer.release()
     for source in (str(video), str(frame_folder / "*.png")):
         boxes_file = tmp_path / "boxes.txt"
-        assert main(["track", source, "--box", "140,96,40,48", "--weights", str(random_weights),
-                     "--save", str(boxes_file), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "track",
+                    source,
+                    "--box",
+                    "140,96,40,48",
+                    "--weights",
+                    str(random_weights),
+                    "--save",
+                    str(boxes_file),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         assert len(read_box_file(boxes_file, columns=(4,), one_based=False)) == N_FRAMES
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["track", "{frames}", "--box", "1,2,3", "--weights", "{w}"], "expected x,y,w,h in 0-based pixels"),
-    (["track", "{frames}", "--box", "{frames}/gt.txt", "--weights", "{w}"], "ground-truth file not found"),
-    (["track", "{frames}", "--box", "0.5,0.5,0,0.2", "--weights", "{w}"], "positive width and height"),
-    (["track", "{frames}", "--box", "1,2,30,40", "--weights", "{w}", "--debug"], "add --out VIDEO or --show"),
-    (["track", "{frames}", "--box", "10,10,0,10", "--weights", "{w}"], "positive width and height"),
-    (["track", "{frames}", "--box", "900,10,20,20", "--weights", "{w}"], "entirely outside"),
-    (["track", "{frames}/missing.mp4", "--box", "1,2,3,4", "--weights", "{w}"], "source not found"),
-    (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{frames}/none.safetensors"], "weights file not found"),
-    (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--set", "windw=1"], "bad tracker override"),
-    (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--out", "{frames}/x.mkv"], "use a .mp4, .avi or .webm"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["track", "{frames}", "--box", "1,2,3", "--weights", "{w}"], "expected x,y,w,h in 0-based pixels"),
+        (["track", "{frames}", "--box", "{frames}/gt.txt", "--weights", "{w}"], "ground-truth file not found"),
+        (["track", "{frames}", "--box", "0.5,0.5,0,0.2", "--weights", "{w}"], "positive width and height"),
+        (["track", "{frames}", "--box", "1,2,30,40", "--weights", "{w}", "--debug"], "add --out VIDEO or --show"),
+        (["track", "{frames}", "--box", "10,10,0,10", "--weights", "{w}"], "positive width and height"),
+        (["track", "{frames}", "--box", "900,10,20,20", "--weights", "{w}"], "entirely outside"),
+        (["track", "{frames}/missing.mp4", "--box", "1,2,3,4", "--weights", "{w}"], "source not found"),
+        (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{frames}/none.safetensors"], "weights file not found"),
+        (["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--set", "windw=1"], "bad tracker override"),
+        (
+            ["track", "{frames}", "--box", "1,2,3,4", "--weights", "{w}", "--out", "{frames}/x.mkv"],
+            "use a .mp4, .avi or .webm",
+        ),
+    ],
+)
 def test_track_errors_are_one_line(argv, message, frame_folder, random_weights, capsys, tmp_path):
     argv = [a.format(frames=frame_folder, w=random_weights) for a in argv]
     assert main(argv) == 2
@@ -133,7 +187,7 @@ def test_no_box_without_a_display_says_how_to_pass_it(frame_folder, random_weigh
 
 
 def test_no_box_with_a_display_draws_it_on_the_first_frame(frame_folder, random_weights, tmp_path, monkeypatch):
-    import siamfc.track_video as track_video_module
+    import siamfc.apps.track_video as track_video_module
 
     drawn = []
 
@@ -144,32 +198,66 @@ def test_no_box_with_a_display_draws_it_on_the_first_frame(frame_folder, random_
     monkeypatch.setattr(track_video_module, "gui_problem", lambda: None)
     monkeypatch.setattr(track_video_module, "select_box", fake_select)
     boxes_file = tmp_path / "b.txt"
-    assert main(["track", str(frame_folder), "--weights", str(random_weights), "--save", str(boxes_file), "--quiet"]) == 0
+    assert (
+        main(["track", str(frame_folder), "--weights", str(random_weights), "--save", str(boxes_file), "--quiet"]) == 0
+    )
     assert drawn == [(240, 320, 3)]
     np.testing.assert_allclose(read_box_file(boxes_file, columns=(4,), one_based=False)[0], (140, 96, 40, 48))
 
 
-@pytest.mark.parametrize("box_text, expected", [
-    ("0.4375,0.4,0.125,0.2", (140, 96, 40, 48)),  # fractions of the 320 x 240 frame
-    ("{gt_otb}", (140, 96, 40, 48)),  # OTB ground truth: first line, 1-based
-    ("{gt_vot}", (140, 96, 40, 48)),  # VOT polygon: its bounding box, 1-based
-])
+@pytest.mark.parametrize(
+    "box_text, expected",
+    [
+        ("0.4375,0.4,0.125,0.2", (140, 96, 40, 48)),  # fractions of the 320 x 240 frame
+        ("{gt_otb}", (140, 96, 40, 48)),  # OTB ground truth: first line, 1-based
+        ("{gt_vot}", (140, 96, 40, 48)),  # VOT polygon: its bounding box, 1-based
+    ],
+)
 def test_box_as_fractions_or_ground_truth_file(box_text, expected, frame_folder, random_weights, tmp_path):
     (tmp_path / "otb.txt").write_text("141,97,40,48\n150,100,40,48\n")
     (tmp_path / "vot.txt").write_text("141,97,181,97,181,145,141,145\n")
     boxes_file = tmp_path / "b.txt"
     box_text = box_text.format(gt_otb=tmp_path / "otb.txt", gt_vot=tmp_path / "vot.txt")
-    assert main(["track", str(frame_folder), "--box", box_text, "--weights", str(random_weights),
-                 "--save", str(boxes_file), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(frame_folder),
+                "--box",
+                box_text,
+                "--weights",
+                str(random_weights),
+                "--save",
+                str(boxes_file),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     np.testing.assert_allclose(read_box_file(boxes_file, columns=(4,), one_based=False)[0], expected)
 
 
 def test_track_debug_writes_the_panels_beside_the_frames(frame_folder, random_weights, tmp_path):
-    from siamfc.debug_overlay import TILE
+    from siamfc.apps.debug_overlay import TILE
 
     video = tmp_path / "debug.avi"
-    assert main(["track", str(frame_folder), "--box", "140,96,40,48", "--weights", str(random_weights),
-                 "--out", str(video), "--debug", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "track",
+                str(frame_folder),
+                "--box",
+                "140,96,40,48",
+                "--weights",
+                str(random_weights),
+                "--out",
+                str(video),
+                "--debug",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     frames = list(open_source(video))
     assert len(frames) == N_FRAMES
     assert frames[0].shape == (2 * TILE, 320 + 2 * TILE, 3)
@@ -213,9 +301,10 @@ def test_frame_of_another_size_is_named(tmp_path, frame_folder, random_weights, 
 
 
 def test_interrupted_run_keeps_what_was_tracked(tmp_path):
-    from siamfc.track_video import track_video
-    from siamfc.tracking import SiamFCTracker
     from synthetic_scene import PooledPixels
+
+    from siamfc.apps.track_video import track_video
+    from siamfc.tracking import SiamFCTracker
 
     scene = Scene(0)
 
@@ -225,16 +314,24 @@ def test_interrupted_run_keeps_what_was_tracked(tmp_path):
         raise KeyboardInterrupt
 
     tracker = SiamFCTracker(SiamFC(PooledPixels()), num_scales=1)
-    run = track_video(tracker, frames(), (140.5, 96.5, 40, 48), boxes_out=tmp_path / "b.txt",
-                      video_out=tmp_path / "v.avi", progress=False)
+    run = track_video(
+        tracker,
+        frames(),
+        (140.5, 96.5, 40, 48),
+        boxes_out=tmp_path / "b.txt",
+        video_out=tmp_path / "v.avi",
+        progress=False,
+    )
     assert len(run.boxes) == 3 and len((tmp_path / "b.txt").read_text().splitlines()) == 3
     assert sum(1 for _ in open_source(tmp_path / "v.avi")) == 3
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_device_without_cuda(frame_folder, random_weights, capsys):
-    assert main(["track", str(frame_folder), "--box", "1,2,3,4", "--weights", str(random_weights),
-                 "--device", "cuda"]) == 2
+    assert (
+        main(["track", str(frame_folder), "--box", "1,2,3,4", "--weights", str(random_weights), "--device", "cuda"])
+        == 2
+    )
     assert "no CUDA device is available" in error_line(capsys)
 
 
@@ -242,7 +339,9 @@ def test_serve_without_the_app_extra_says_how_to_install_it(capsys, monkeypatch)
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real_find_spec(name, *a)
+    )
     assert main(["serve"]) == 2
     line = error_line(capsys)
     assert "needs the app extra (starlette not installed)" in line and "pip install 'siamfc[app]'" in line

@@ -4,16 +4,17 @@ The overlay test reads the peak marker back out of the drawn image (by its colou
 from tile pixels to frame pixels with its own arithmetic, and checks it lands on the centre of
 the box the tracker moved to, on a synthetic scene whose true motion is known.
 """
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from synthetic_scene import FRAME_SIZE, START, NormalisedCells, PooledPixels, Scene, box_center
 
-from siamfc.debug_overlay import PEAK_COLOR, TILE, debug_frame, debug_panel
+from siamfc.apps.debug_overlay import PEAK_COLOR, TILE, debug_frame, debug_panel
 from siamfc.model import SiamFC
 from siamfc.tracking import SiamFCTracker
-from synthetic_scene import FRAME_SIZE, START, NormalisedCells, PooledPixels, Scene, box_center
 
 
 def marker_center(tile: np.ndarray) -> np.ndarray:
@@ -71,8 +72,9 @@ def test_overlay_peak_is_where_the_box_moved(move):
     # With-window tile (bottom left): its cross is on the argmax of the windowed map.
     zoom = TILE / tracker.last_windowed.shape[0]
     row, col = np.unravel_index(int(np.argmax(tracker.last_windowed)), tracker.last_windowed.shape)
-    np.testing.assert_allclose(marker_center(panel[TILE:, :TILE]), ((col + 0.5) * zoom - 0.5, (row + 0.5) * zoom - 0.5),
-                               atol=1.0)
+    np.testing.assert_allclose(
+        marker_center(panel[TILE:, :TILE]), ((col + 0.5) * zoom - 0.5, (row + 0.5) * zoom - 0.5), atol=1.0
+    )
 
 
 def test_debug_frame_has_one_size_for_every_frame():

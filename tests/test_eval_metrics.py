@@ -1,4 +1,5 @@
 """Metrics: overlaps, OPE curves and their invalid-frame rules, VOT accuracy/robustness/EAO, GOT-10k AO."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,7 @@ from siamfc.evaluation.got10k import GOTSummary, score_got10k_sequence
 from siamfc.evaluation.metrics import box_iou, center_error, normalized_center_error, polygon_iou
 from siamfc.evaluation.ope import score_sequence, summarize
 from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, Trajectory
-from siamfc.evaluation.vot import eao, expected_overlap_curve, fragments, score_vot_sequence, summarize_vot
+from siamfc.evaluation.vot_protocol import eao, expected_overlap_curve, fragments, score_vot_sequence, summarize_vot
 
 
 def test_box_iou_matches_the_otb_pixel_formula():
@@ -40,7 +41,9 @@ def test_polygon_iou_rotated_square_and_clipping():
     assert polygon_iou(square, diamond) == pytest.approx(4 / 8)
     assert polygon_iou(square, [3, 3, 4, 3, 4, 4, 3, 4]) == 0.0
     # Clipping both regions to a frame that holds only half of each.
-    assert polygon_iou([0, 0, 4, 0, 4, 2, 0, 2], [2, 0, 6, 0, 6, 2, 2, 2], bounds=[0, 0, 4, 0, 4, 10, 0, 10]) == pytest.approx(0.5)
+    assert polygon_iou(
+        [0, 0, 4, 0, 4, 2, 0, 2], [2, 0, 6, 0, 6, 2, 2, 2], bounds=[0, 0, 4, 0, 4, 10, 0, 10]
+    ) == pytest.approx(0.5)
     # Orientation does not matter.
     assert polygon_iou(square[::-1], diamond) == pytest.approx(0.5)
 

@@ -4,6 +4,7 @@ Trajectories: SiamFC's committed results on the bench (docs/results/), and hand-
 (boxes across the frame's edges, failures near the end of a sequence). Both toolkits are in the
 ``test`` extra; they are imported here and never re-implemented.
 """
+
 from __future__ import annotations
 
 import types
@@ -18,7 +19,7 @@ from siamfc.data.registry import open_dataset
 from siamfc.data.sequence import Sequence
 from siamfc.evaluation.report import evaluate_results
 from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, Trajectory, read_trajectory, write_trajectory
-from siamfc.evaluation.vot import score_vot_sequence, summarize_vot, trajectory_overlaps
+from siamfc.evaluation.vot_protocol import score_vot_sequence, summarize_vot, trajectory_overlaps
 
 got10k_metrics = pytest.importorskip("got10k.utils.metrics", reason="the official got10k package (test extra)")
 vot_supervised = pytest.importorskip("vot.analysis.supervised", reason="the official vot-toolkit package (test extra)")
@@ -46,12 +47,12 @@ def _edge_cases(gt: np.ndarray, width: int, height: int, rng) -> np.ndarray:
     """Boxes (file numbers) around ``gt`` that cross every edge, leave the frame, shrink to nothing."""
     pred = gt + rng.normal(0, 0.15, gt.shape) * gt[:, [2, 3, 2, 3]]
     k = len(gt)
-    pred[0: k: 7, 0] = -0.5 * pred[0: k: 7, 2]  # across the left edge
-    pred[1: k: 7, 1] = -0.3 * pred[1: k: 7, 3]  # across the top edge
-    pred[2: k: 7, 0] = width - 0.5 * pred[2: k: 7, 2]  # across the right edge
-    pred[3: k: 7, 1] = height + 5  # below the frame
-    pred[4: k: 7, 2:] = 0.0  # no area
-    pred[5: k: 7, :2] = [-2 * width, -2 * height]  # far outside, left and top
+    pred[0:k:7, 0] = -0.5 * pred[0:k:7, 2]  # across the left edge
+    pred[1:k:7, 1] = -0.3 * pred[1:k:7, 3]  # across the top edge
+    pred[2:k:7, 0] = width - 0.5 * pred[2:k:7, 2]  # across the right edge
+    pred[3:k:7, 1] = height + 5  # below the frame
+    pred[4:k:7, 2:] = 0.0  # no area
+    pred[5:k:7, :2] = [-2 * width, -2 * height]  # far outside, left and top
     return pred
 
 
@@ -98,12 +99,14 @@ def test_got10k_ao_sr_equal_the_official_report(tmp_path, monkeypatch):
         for name, pred in boxes.items():
             times = rng.uniform(0.005, 0.05, len(pred))
             times[::13] = 0.0  # untimed frames: left out of the speed by both
-            write_trajectory(tmp_path / "res" / "GOT-10k" / tracker, name, "got10k",
-                             Trajectory(from_file_coords(pred), None, times))
+            write_trajectory(
+                tmp_path / "res" / "GOT-10k" / tracker, name, "got10k", Trajectory(from_file_coords(pred), None, times)
+            )
     monkeypatch.chdir(tmp_path)  # the toolkit writes its report and plots under ./reports
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    official = ExperimentGOT10k(str(tmp_path / "got"), subset="val", result_dir=str(tmp_path / "res"),
-                                report_dir=str(tmp_path / "rep")).report(list(trackers))
+    official = ExperimentGOT10k(
+        str(tmp_path / "got"), subset="val", result_dir=str(tmp_path / "res"), report_dir=str(tmp_path / "rep")
+    ).report(list(trackers))
     seqs = open_dataset("got10k-val", tmp_path / "got", check_frames=False)
     for report in evaluate_results([tmp_path / "res" / "GOT-10k" / t for t in trackers], seqs, "got10k"):
         theirs = official[report.name]
@@ -170,7 +173,8 @@ def _toolkit_scores(cases: list, low: int, high: int) -> dict:
         ar = types.SimpleNamespace(burnin=10, ignore_unknown=True, bounded=True, sensitivity=30)
         per_seq = [vot_supervised.AccuracyRobustness.subcompute(ar, run, None, s, []) for s in sequences]
         average = vot_supervised.AverageAccuracyRobustness.aggregate(
-            types.SimpleNamespace(analysis=ar), None, sequences, per_seq)
+            types.SimpleNamespace(analysis=ar), None, sequences, per_seq
+        )
         curve = vot_supervised.EAOCurve.subcompute(types.SimpleNamespace(bounded=True), run, None, sequences, [])
         grid = Grid(1, 1)
         grid[0, 0] = curve
@@ -200,7 +204,7 @@ def _hand_made(gt_polys: np.ndarray, rng) -> list[Trajectory]:
         status[0] = INIT
         for f in fails:
             status[f] = FAILURE
-            status[f + 1: f + 5] = SKIPPED
+            status[f + 1 : f + 5] = SKIPPED
             if f + 5 < n:
                 status[f + 5] = INIT
         traj_boxes = np.where((status == BOX)[:, None], boxes, np.nan)
@@ -215,8 +219,9 @@ def test_vot_accuracy_robustness_eao_equal_the_toolkits_analysis(float_precision
     that falls exactly at, or past, the end), through the toolkit's reader and analyses."""
     seq = open_dataset("vot2015", BENCH / "vot2015", check_frames=False)["bag"]
     bounds = None
-    trajs = [read_trajectory(RESULTS / "vot_bench" / "siamfc", "bag", "vot")] + _hand_made(seq.polygons,
-                                                                                        np.random.default_rng(1))
+    trajs = [read_trajectory(RESULTS / "vot_bench" / "siamfc", "bag", "vot")] + _hand_made(
+        seq.polygons, np.random.default_rng(1)
+    )
     cases, ours = [], []
     for k, traj in enumerate(trajs):
         name = f"bag{k}"
@@ -263,7 +268,7 @@ def test_vot_eao_of_runs_that_end_near_the_sequence_end():
         theirs = _toolkit_scores(cases, 1, 30)
     finally:
         patch.undo()
-    from siamfc.evaluation.vot import eao, expected_overlap_curve, fragments
+    from siamfc.evaluation.vot_protocol import eao, expected_overlap_curve, fragments
 
     frags = [f for traj, s, _ in ours for f in fragments(traj, trajectory_overlaps(traj, s, None))]
     curve = expected_overlap_curve(frags)
@@ -280,7 +285,7 @@ def test_vot_overlaps_agree_with_the_toolkits_rasterised_ones():
 
     seq = open_dataset("vot2015", BENCH / "vot2015")["bag"]
     traj = read_trajectory(RESULTS / "vot_bench" / "siamfc", "bag", "vot")
-    from siamfc.evaluation.vot import sequence_bounds
+    from siamfc.evaluation.vot_protocol import sequence_bounds
 
     ours = trajectory_overlaps(traj, seq, sequence_bounds(seq))
     regions = vot_read_trajectory(str(RESULTS / "vot_bench" / "siamfc" / "baseline" / "bag" / "bag_001.txt"))

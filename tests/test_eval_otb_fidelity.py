@@ -1,4 +1,5 @@
 """The fidelity check: our OTB evaluation, fed the official STRUCK results, gives the official curves."""
+
 from __future__ import annotations
 
 import json

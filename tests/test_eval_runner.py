@@ -1,4 +1,5 @@
 """The runner and the two commands: resumable, parallel, standard files, clear errors, JSON."""
+
 from __future__ import annotations
 
 import json
@@ -8,13 +9,13 @@ import numpy as np
 import pytest
 from readers_fixtures import write_moving_square, write_otb_root, write_rows
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.data.registry import open_dataset
 from siamfc.errors import ConfigError, DataError
 from siamfc.evaluation.results import FAILURE, INIT, SKIPPED, read_trajectory, write_trajectory
 from siamfc.evaluation.runner import run_dataset
 from siamfc.evaluation.trackers import OpenCVTracker, TrackerSpec, to_cv_rect
-from siamfc.evaluation.vot import track_supervised
+from siamfc.evaluation.vot_protocol import track_supervised
 from siamfc.tracking import TrackResult
 
 N = 8
@@ -57,7 +58,9 @@ def test_parallel_workers_give_the_same_results(otb_root, tmp_path):
     two = run_dataset(seqs, TrackerSpec("kcf"), tmp_path / "two", dataset="otb", workers=2, progress=False)
     assert sorted(two.tracked) == ["Alpha", "Beta", "Gamma"]
     for name in seqs.names:
-        assert (tmp_path / "one" / "kcf" / f"{name}.txt").read_text() == (tmp_path / "two" / "kcf" / f"{name}.txt").read_text()
+        assert (tmp_path / "one" / "kcf" / f"{name}.txt").read_text() == (
+            tmp_path / "two" / "kcf" / f"{name}.txt"
+        ).read_text()
 
 
 class Scripted:
@@ -101,8 +104,25 @@ def test_opencv_wrapper_contract():
 
 def test_eval_and_report_commands(otb_root, tmp_path, capsys):
     res = tmp_path / "results"
-    rc = main(["eval", "--dataset", "otb", "--root", str(otb_root), "--tracker", "kcf", "csrt", "--results", str(res),
-               "--no-progress", "--json", str(tmp_path / "eval.json"), "--plots", str(tmp_path / "plots")])
+    rc = main(
+        [
+            "eval",
+            "--dataset",
+            "otb",
+            "--root",
+            str(otb_root),
+            "--tracker",
+            "kcf",
+            "csrt",
+            "--results",
+            str(res),
+            "--no-progress",
+            "--json",
+            str(tmp_path / "eval.json"),
+            "--plots",
+            str(tmp_path / "plots"),
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "kcf" in out and "csrt" in out and "AUC" in out
@@ -118,8 +138,21 @@ def test_eval_and_report_commands(otb_root, tmp_path, capsys):
     for name in ["Alpha", "Beta", "Gamma"]:
         (ann / name).mkdir(parents=True)
         shutil.copy(otb_root / name / "groundtruth_rect.txt", ann / name)
-    rc = main(["report", str(res), "--dataset", "otb", "--root", str(ann), "--json", str(tmp_path / "rep.json"),
-               "--markdown", str(tmp_path / "rep.md"), "--per-sequence"])
+    rc = main(
+        [
+            "report",
+            str(res),
+            "--dataset",
+            "otb",
+            "--root",
+            str(ann),
+            "--json",
+            str(tmp_path / "rep.json"),
+            "--markdown",
+            str(tmp_path / "rep.md"),
+            "--per-sequence",
+        ]
+    )
     assert rc == 0
     rep = json.loads((tmp_path / "rep.json").read_text())
     assert rep["trackers"]["csrt"]["auc"] == pytest.approx(csrt["auc"])
@@ -134,8 +167,23 @@ def test_eval_and_report_commands(otb_root, tmp_path, capsys):
 
 def test_report_errors_are_one_line(otb_root, tmp_path, capsys):
     res = tmp_path / "results"
-    assert main(["eval", "--dataset", "otb", "--root", str(otb_root), "--tracker", "kcf", "--results", str(res),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--dataset",
+                "otb",
+                "--root",
+                str(otb_root),
+                "--tracker",
+                "kcf",
+                "--results",
+                str(res),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     (res / "kcf" / "Beta.txt").unlink()
     assert main(["report", str(res), "--dataset", "otb", "--root", str(otb_root)]) == 2
@@ -145,8 +193,24 @@ def test_report_errors_are_one_line(otb_root, tmp_path, capsys):
     assert "Partial: 2 of 3" in capsys.readouterr().out
     assert main(["report", str(res), "--dataset", "dtb70", "--root", str(otb_root)]) == 2
     assert "holds results of dataset 'otb', not 'dtb70'" in capsys.readouterr().err
-    assert main(["eval", "--dataset", "otb", "--root", str(otb_root), "--tracker", "siamfc",
-                 "--weights", str(tmp_path / "none.safetensors"), "--results", str(res)]) == 2
+    assert (
+        main(
+            [
+                "eval",
+                "--dataset",
+                "otb",
+                "--root",
+                str(otb_root),
+                "--tracker",
+                "siamfc",
+                "--weights",
+                str(tmp_path / "none.safetensors"),
+                "--results",
+                str(res),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "weights file not found" in err and err.count("\n") == 1
 
@@ -160,15 +224,18 @@ def test_siamfc_runs_through_the_harness(otb_root, tmp_path):
     torch.manual_seed(0)
     weights = save_weights(SiamFC(), tmp_path / "random.safetensors")
     seqs = open_dataset("otb", otb_root).subset(["Alpha"])
-    summary = run_dataset(seqs, TrackerSpec("siamfc", weights=str(weights)), tmp_path / "r", dataset="otb",
-                          progress=False)
+    summary = run_dataset(
+        seqs, TrackerSpec("siamfc", weights=str(weights)), tmp_path / "r", dataset="otb", progress=False
+    )
     assert summary.tracked == ["Alpha"]
     traj = read_trajectory(tmp_path / "r" / "siamfc", "Alpha", "otb")
     assert traj.boxes.shape == (N, 4) and np.isfinite(traj.boxes).all() and traj.fps > 0
-    from siamfc.fileio import file_sha256
+    from siamfc.io.files import file_sha256
 
     run = json.loads((tmp_path / "r" / "siamfc" / "run.json").read_text())
-    assert run["made_by"]["weights_sha256"] == file_sha256(weights) and run["engine"] and run["resampling"] == "bilinear"
+    assert (
+        run["made_by"]["weights_sha256"] == file_sha256(weights) and run["engine"] and run["resampling"] == "bilinear"
+    )
 
 
 def test_vot_got10k_and_lasot_protocols_end_to_end(tmp_path, capsys):
@@ -177,8 +244,23 @@ def test_vot_got10k_and_lasot_protocols_end_to_end(tmp_path, capsys):
     vot = tmp_path / "vot"
     for name in ["a", "b"]:
         write_rows(vot / name / "groundtruth.txt", write_moving_square(vot / name, N, digits=8))
-    assert main(["eval", "--dataset", "vot2016", "--root", str(vot), "--tracker", "kcf",
-                 "--results", str(tmp_path / "rv"), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--dataset",
+                "vot2016",
+                "--root",
+                str(vot),
+                "--tracker",
+                "kcf",
+                "--results",
+                str(tmp_path / "rv"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "EAO" in out and "Failures" in out
     assert (tmp_path / "rv" / "kcf" / "baseline" / "a" / "a_001.txt").read_text().startswith("1\n")
@@ -207,8 +289,23 @@ def test_vot_got10k_and_lasot_protocols_end_to_end(tmp_path, capsys):
 def test_a_broken_sequence_does_not_cost_the_others(otb_root, tmp_path, capsys):
     (otb_root / "Beta" / "img" / "0004.png").unlink()
     res = tmp_path / "results"
-    assert main(["eval", "--dataset", "otb", "--root", str(otb_root), "--tracker", "kcf", "--results", str(res),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "eval",
+                "--dataset",
+                "otb",
+                "--root",
+                str(otb_root),
+                "--tracker",
+                "kcf",
+                "--results",
+                str(res),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "1 sequence(s) failed" in err and "Beta" in err and "7 frames" in err
     assert (res / "kcf" / "Alpha.txt").is_file() and (res / "kcf" / "Gamma.txt").is_file()

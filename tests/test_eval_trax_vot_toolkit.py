@@ -9,6 +9,7 @@
 The clients run in processes of their own (tests/trax_clients.py): a crash inside vot-trax's
 ctypes client fails one test instead of the session.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -46,8 +47,14 @@ def _env():
 
 
 def _run_client(*args, timeout=900):
-    out = subprocess.run([sys.executable, str(CLIENTS), *map(str, args)], check=False, capture_output=True,
-                         text=True, env=_env(), timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, str(CLIENTS), *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=timeout,
+    )
     assert out.returncode == 0, f"client exited with {out.returncode}: {out.stderr[-3000:]}"
     return out
 
@@ -87,8 +94,14 @@ def test_reinitialisation_from_rectangles_and_polygons_matches_the_tracker_in_pr
     files = [str(seq.frames[i]) for i in range(6)]
     rect = to_file_coords(np.array([seq.boxes[0]]))[0].tolist()
     poly = to_file_coords(seq.polygons[3:4])[0].tolist()
-    steps = [["init", files[0], rect], ["frame", files[1]], ["frame", files[2]],
-             ["init", files[3], poly], ["frame", files[4]], ["frame", files[5]]]
+    steps = [
+        ["init", files[0], rect],
+        ["frame", files[1]],
+        ["frame", files[2]],
+        ["init", files[3], poly],
+        ["frame", files[4]],
+        ["frame", files[5]],
+    ]
     result, _ = _session(tmp_path, steps)
     assert result["error"] is None and result["status"] == 0
     got = from_file_coords(np.array(result["answers"], dtype=np.float64))
@@ -113,10 +126,13 @@ def test_a_client_that_goes_away_mid_sequence_ends_the_tracker_cleanly(tmp_path)
 
 
 @requires_shared
-@pytest.mark.parametrize("region, words", [
-    ([10.0, 10.0, 50.0, 10.0, 90.0, 10.0], "box"),  # a polygon of no area
-    ([10.0, 10.0, 0.0, 40.0], "box"),  # a rectangle of no width
-])
+@pytest.mark.parametrize(
+    "region, words",
+    [
+        ([10.0, 10.0, 50.0, 10.0, 90.0, 10.0], "box"),  # a polygon of no area
+        ([10.0, 10.0, 0.0, 40.0], "box"),  # a rectangle of no width
+    ],
+)
 def test_a_region_siamfc_cannot_start_from_is_one_line_and_status_2(tmp_path, region, words):
     frame = str(BENCH / "vot2015" / "bag" / "00000001.jpg")
     result, err = _session(tmp_path, [["init", frame, region]])
@@ -125,16 +141,17 @@ def test_a_region_siamfc_cannot_start_from_is_one_line_and_status_2(tmp_path, re
 
 
 def test_run_by_hand_without_a_client_it_ends_with_one_line():
-    out = subprocess.run([*SERVER], check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_env(),
-                         timeout=120)
+    out = subprocess.run(
+        [*SERVER], check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_env(), timeout=120
+    )
     assert out.returncode == 0 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == [line for line in out.stderr.strip().splitlines() if "went away" in line]
 
 
 def test_a_polygon_of_fewer_than_3_points_is_refused_by_name():
     """vot-trax's Python client cannot even send one (it asserts); another client could."""
+    from siamfc.apps.trax import start_box
     from siamfc.errors import DataError
-    from siamfc.vot import start_box
 
     class TwoPoints:
         type = "polygon"  # trax.Region.POLYGON

@@ -1,5 +1,6 @@
 """The one atomic writer: unique temporary file, fsync, rename, nothing left behind on error;
 weights and their model card never used half-updated."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import stat
 import pytest
 import torch
 
-from siamfc import fileio
+from siamfc.io import files as fileio
 from siamfc.errors import WeightsError
-from siamfc.fileio import AtomicFile, replace_atomically, write_text_atomic
+from siamfc.io.files import AtomicFile, replace_atomically, write_text_atomic
 from siamfc.model import SiamFC
 from siamfc.model.weights import card_path, read_card, save_weights
 

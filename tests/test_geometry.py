@@ -1,4 +1,5 @@
 """Box and polygon conversions (siamfc.geometry)."""
+
 from __future__ import annotations
 
 import numpy as np

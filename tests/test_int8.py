@@ -1,5 +1,6 @@
 """int8: the NNCF-quantised backbone tracks like fp32, is only used with the weights it was calibrated
 for, and every way it can be missing, stale or corrupt ends in a fall-back or an error that says why."""
+
 from __future__ import annotations
 
 import json
@@ -8,17 +9,17 @@ import logging
 import numpy as np
 import pytest
 import torch
-
 from conftest import HAS_NNCF, HAS_ORT, HAS_OV
-from siamfc.bench import demo_frames
-from siamfc.demo import demo_sequence
+
+from siamfc.apps.bench import demo_frames
+from siamfc.apps.demo import demo_sequence
 from siamfc.errors import ConfigError, WeightsError
 from siamfc.model.weights import SHIPPED, load_weights, save_weights, shipped_int8_exports
 from siamfc.runtime import OpenVINOEngine, create_engine, export, select
 from siamfc.runtime.export import EXPORT_VERSION, read_manifest, weights_digest, write_manifest
 from siamfc.tracking import SiamFCTracker
 
-pytestmark = pytest.mark.skipif(not HAS_OV, reason="int8 runs on the openvino backend: pip install 'siamfc[openvino]'")
+pytestmark = pytest.mark.skipif(not HAS_OV, reason="int8 runs on the openvino backend: pip install openvino")
 needs_nncf = pytest.mark.skipif(not HAS_NNCF, reason="making int8 graphs needs NNCF: pip install 'siamfc[quantize]'")
 needs_vnni = pytest.mark.skipif(not select.cpu_has_int8(), reason="this CPU has no int8 dot-product instructions")
 
@@ -37,8 +38,12 @@ def int8_dir(model, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("int8")
     crops = calibration_crops([demo_sequence()], frames_per_sequence=8)
-    return quantize(export(model, tmp / "fp32", format="openvino"), crops, tmp / "default.int8",
-                    calibration={"data": ["the bundled Crossing sequence"]})
+    return quantize(
+        export(model, tmp / "fp32", format="openvino"),
+        crops,
+        tmp / "default.int8",
+        calibration={"data": ["the bundled Crossing sequence"]},
+    )
 
 
 def _auc(tracker, frames, gt):
@@ -179,14 +184,28 @@ def test_auto_offers_int8_only_when_its_accuracy_check_passed(model, int8_dir, t
 
 @needs_nncf
 def test_export_cli_makes_an_int8_graph_beside_user_weights(model, tmp_path, capsys):
-    from siamfc.cli import main
-
     from readers_fixtures import write_otb_root
+
+    from siamfc.apps.cli import main
 
     frames_root = write_otb_root(tmp_path / "otb", ["a", "b", "c"], 12)  # annotated video, OTB layout
     mine = save_weights(model, tmp_path / "mine.safetensors")
-    assert main(["export", "--weights", str(mine), "--precision", "int8", "--calibrate", f"otb={frames_root}",
-                 "--keep-fp32", "conv5"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--weights",
+                str(mine),
+                "--precision",
+                "int8",
+                "--calibrate",
+                f"otb={frames_root}",
+                "--keep-fp32",
+                "conv5",
+            ]
+        )
+        == 0
+    )
     manifest = read_manifest(tmp_path / "mine.int8")
     assert manifest["precision"] == "int8" and manifest["keep_fp32"] == ["conv5"]
     assert manifest["calibration"]["data"] == [f"otb={frames_root.resolve()}"]
@@ -207,7 +226,9 @@ def test_every_shipped_weights_file_ships_a_current_checked_int8_graph():
         assert folder is not None, manifest
         accuracy = manifest.get("accuracy") or {}
         assert {"mean_abs_diff", "max_sequence_diff", "within_bound"} <= set(accuracy), f"{name}: no accuracy check"
-        assert accuracy["within_bound"] == (accuracy["mean_abs_diff"] <= 0.005 and accuracy["max_sequence_diff"] <= 0.02)
+        assert accuracy["within_bound"] == (
+            accuracy["mean_abs_diff"] <= 0.005 and accuracy["max_sequence_diff"] <= 0.02
+        )
 
 
 @needs_vnni

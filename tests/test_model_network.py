@@ -1,4 +1,5 @@
 """The network against the paper: Table 1 shapes, eq. 1 (equivariance), eq. 2 (correlation), batching."""
+
 from __future__ import annotations
 
 import pytest
@@ -65,7 +66,7 @@ def test_translation_equivariance_eq1(net):
     x0 = big[..., :255, :255]
     f0, s0 = net(x0), model(z, x0)
     for ky, kx in [(1, 0), (0, 2), (3, 1)]:
-        xk = big[..., STRIDE * ky: STRIDE * ky + 255, STRIDE * kx: STRIDE * kx + 255]
+        xk = big[..., STRIDE * ky : STRIDE * ky + 255, STRIDE * kx : STRIDE * kx + 255]
         fk, sk = net(xk), model(z, xk)
         # fk[i, j] = f0[i + ky, j + kx] wherever both exist.
         torch.testing.assert_close(fk[..., : 22 - ky, : 22 - kx], f0[..., ky:, kx:], rtol=1e-4, atol=1e-3)
@@ -82,8 +83,10 @@ def test_correlation_is_the_inner_product_with_every_subwindow_eq2():
     x = torch.randn(1, 256, 22, 22, dtype=torch.float64)
     out = cross_correlate(z, x)
     assert out.shape == (1, 1, 17, 17)
-    explicit = torch.tensor([[float((z[0] * x[0, :, i:i + 6, j:j + 6]).sum()) for j in range(17)] for i in range(17)],
-                            dtype=torch.float64)
+    explicit = torch.tensor(
+        [[float((z[0] * x[0, :, i : i + 6, j : j + 6]).sum()) for j in range(17)] for i in range(17)],
+        dtype=torch.float64,
+    )
     torch.testing.assert_close(out[0, 0], explicit)
 
 
@@ -124,5 +127,5 @@ def test_full_model_batch_equals_per_pair(net):
     z = torch.rand(2, 3, 127, 127) * 255
     x = torch.rand(2, 3, 255, 255) * 255
     batch = model(z, x)
-    single = torch.cat([model(z[i:i + 1], x[i:i + 1]) for i in range(2)])
+    single = torch.cat([model(z[i : i + 1], x[i : i + 1]) for i in range(2)])
     torch.testing.assert_close(batch, single, rtol=1e-4, atol=1e-5)

@@ -1,4 +1,5 @@
 """GOT-10k and LaSOT readers on tiny fixtures: absent flags, labels, meta, splits, bad files."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """OTB reader: separators, two-target sequences, sub-ranges, invalid rows, annotation-only roots."""
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,15 @@ def test_box_file_separators_nan_and_one_based(tmp_path):
     assert np.isnan(rows[3]).all()
 
 
-@pytest.mark.parametrize("text, where", [
-    ("1,2,3,4\n\n5,6,7,8\n", "gt.txt:2"),      # blank line inside: would shift every later frame
-    ("1,2,3,4\n1,2,3\n", "gt.txt:2"),          # wrong field count
-    ("1,2,3,4\n1,2,x,4\n", "gt.txt:2"),        # not a number
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("1,2,3,4\n\n5,6,7,8\n", "gt.txt:2"),  # blank line inside: would shift every later frame
+        ("1,2,3,4\n1,2,3\n", "gt.txt:2"),  # wrong field count
+        ("1,2,3,4\n1,2,x,4\n", "gt.txt:2"),  # not a number
+        ("", "empty"),
+    ],
+)
 def test_box_file_errors_name_file_and_line(tmp_path, text, where):
     p = tmp_path / "gt.txt"
     p.write_text(text)
@@ -104,8 +108,14 @@ def test_otb_version_list_and_annotation_only_root(tmp_path):
 
 
 def test_otb_json_annotations(tmp_path):
-    ann = {"jogging_1": {"name": "Jogging", "image_files": ["0001.jpg", "0002.jpg"],
-                         "init_rect": [1, 2, 3, 4], "gt_rect": [[1, 2, 3, 4], [0, 0, 0, 0]]}}
+    ann = {
+        "jogging_1": {
+            "name": "Jogging",
+            "image_files": ["0001.jpg", "0002.jpg"],
+            "init_rect": [1, 2, 3, 4],
+            "gt_rect": [[1, 2, 3, 4], [0, 0, 0, 0]],
+        }
+    }
     (tmp_path / "OTB.json").write_text(json.dumps(ann))
     seq = read_otb_json(tmp_path / "OTB.json")["Jogging-1"]
     assert seq.valid.tolist() == [True, False]

@@ -1,4 +1,5 @@
 """VOT, UAV123 (native and OTB-style), DTB70, generic folder readers and the bench, on fixtures."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,11 +1,12 @@
 """The multi-tracker report: plots with legends ranked by score, per-attribute plots, Markdown/LaTeX tables."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from readers_fixtures import write_moving_square, write_rows
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.evaluation import ope
 from siamfc.evaluation.plots import KINDS, legend_entries
 
@@ -37,8 +38,10 @@ def two_trackers(tmp_path):
         folder = tmp_path / "results" / tracker
         folder.mkdir(parents=True)
         for name, lines in gts.items():
-            shifted = [",".join(str(float(v) + (shift if i == 0 else 0)) for i, v in enumerate(line.split(",")))
-                       for line in lines]
+            shifted = [
+                ",".join(str(float(v) + (shift if i == 0 else 0)) for i, v in enumerate(line.split(",")))
+                for line in lines
+            ]
             (folder / f"{name}.txt").write_text("\n".join(shifted) + "\n")
     return root, tmp_path / "results"
 
@@ -46,8 +49,25 @@ def two_trackers(tmp_path):
 def test_report_writes_plots_attribute_plots_and_tables(two_trackers, tmp_path, capsys):
     root, results = two_trackers
     out = tmp_path / "out"
-    assert main(["report", str(results), "--dataset", "otb", "--root", str(root), "--plots", str(out / "plots"),
-                 "--markdown", str(out / "t.md"), "--latex", str(out / "t.tex")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(results),
+                "--dataset",
+                "otb",
+                "--root",
+                str(root),
+                "--plots",
+                str(out / "plots"),
+                "--markdown",
+                str(out / "t.md"),
+                "--latex",
+                str(out / "t.tex"),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Success AUC per attribute" in text and "Precision (20 px) per attribute" in text
     for png in ("success", "precision", "norm_precision", "attributes_success", "attributes_precision"):

@@ -1,4 +1,5 @@
 """``siamfc report`` on other toolkits' result files: short, NaN, odd names, the official STRUCK numbers."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import pytest
 from conftest import REFERENCE, requires_shared
 from readers_fixtures import write_otb_root
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.data.box_files import parse_box_text
 from siamfc.data.registry import open_dataset
 from siamfc.evaluation.ope import score_sequence
@@ -50,7 +51,9 @@ def test_short_and_nan_results_are_scored_as_the_toolkits_do(otb_root, tmp_path,
     rows = _gt(otb_root, "Jogging-1").splitlines()
     rows[3] = "NaN,NaN,NaN,NaN"  # repeats row 3 (the box of frame 3, one step behind)
     (folder / "Jogging-1.txt").write_text("\n".join(rows[:6]) + "\n")  # 6 of 8 rows
-    code = main(["report", str(folder), "--dataset", "otb", "--root", str(otb_root), "--json", str(tmp_path / "s.json")])
+    code = main(
+        ["report", str(folder), "--dataset", "otb", "--root", str(otb_root), "--json", str(tmp_path / "s.json")]
+    )
     err = capsys.readouterr().err
     assert code == 0
     assert "Jogging-1.txt: 6 rows for the 8 frames of Jogging-1; scored on the first 6" in err
@@ -71,19 +74,37 @@ def test_eval_does_not_run_a_short_result_again(otb_root, tmp_path, capsys):
     short.write_text("\n".join(short.read_text().splitlines()[:5]) + "\n")
     again = run_dataset(seqs, TrackerSpec("kcf"), out, dataset="otb", progress=False)
     assert again.tracked == [] and "Jogging-1" in again.skipped
-    assert main(["eval", "--dataset", "otb", "--root", str(otb_root), "--tracker", "kcf", "--results", str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--dataset",
+                "otb",
+                "--root",
+                str(otb_root),
+                "--tracker",
+                "kcf",
+                "--results",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "0 sequences tracked, 3 already done" in captured.out
     assert "5 rows for the 8 frames of Jogging-1" in captured.err
 
 
-@pytest.mark.parametrize("text, words", [
-    ("1,2,3\n", "expected 4 numbers, found 3"),
-    ("1,2,3,4\n1,2,x,4\n", "txt:2: not a row of numbers"),
-    ("\n\n", "is empty"),
-    ("1,2,3,4,5,6,7,8\n", "expected 4 numbers, found 8"),  # a polygon is no OTB result row
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("1,2,3\n", "expected 4 numbers, found 3"),
+        ("1,2,3,4\n1,2,x,4\n", "txt:2: not a row of numbers"),
+        ("\n\n", "is empty"),
+        ("1,2,3,4,5,6,7,8\n", "expected 4 numbers, found 8"),  # a polygon is no OTB result row
+    ],
+)
 def test_malformed_result_files_are_one_line_errors(otb_root, tmp_path, capsys, text, words):
     folder = tmp_path / "Other"
     folder.mkdir()
@@ -98,8 +119,21 @@ def test_malformed_result_files_are_one_line_errors(otb_root, tmp_path, capsys, 
 @requires_shared
 def test_cli_reproduces_the_official_struck_numbers(tmp_path, capsys):
     out = tmp_path / "struck.json"
-    assert main(["report", str(REFERENCE / "otb_results" / "STRUCK"), "--dataset", "otb2015",
-                 "--root", str(REFERENCE / "otb100_annotations.json"), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(REFERENCE / "otb_results" / "STRUCK"),
+                "--dataset",
+                "otb2015",
+                "--root",
+                str(REFERENCE / "otb100_annotations.json"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "ClifBar.json: 329 rows for the 472 frames of ClifBar" in capsys.readouterr().err
     struck = json.loads(out.read_text())["trackers"]["STRUCK"]
     assert struck["n_sequences"] == 100

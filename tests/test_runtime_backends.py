@@ -1,6 +1,7 @@
 """Inference backends: the same score maps and boxes as eager PyTorch fp32, auto selection and
 its fall-backs, and a clear error for every bad input (missing package, CPU without bf16, an
 ONNX file of another architecture, an export path that cannot be written)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,9 +13,9 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from conftest import HAS_ONNX, HAS_ORT, HAS_OV
-from siamfc.bench import demo_frames
+
+from siamfc.apps.bench import demo_frames
 from siamfc.errors import BackendUnavailable, ConfigError, SiamFCError, WeightsError
 from siamfc.model import SiamFC
 from siamfc.model.fuse import fold_batchnorm
@@ -29,8 +30,10 @@ from siamfc.runtime import (
 )
 from siamfc.tracking import SiamFCTracker, crop_and_resize
 
-needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime backend not installed: pip install 'siamfc[onnx]'")
-needs_ov = pytest.mark.skipif(not HAS_OV, reason="openvino backend not installed: pip install 'siamfc[openvino]'")
+needs_ort = pytest.mark.skipif(
+    not HAS_ORT, reason="onnxruntime backend not installed: pip install 'siamfc[onnxruntime]'"
+)
+needs_ov = pytest.mark.skipif(not HAS_OV, reason="openvino backend not installed: pip install openvino")
 needs_bf16 = pytest.mark.skipif(not select.cpu_has_bf16(), reason="this CPU has no bf16 instructions")
 
 
@@ -96,8 +99,9 @@ def test_bf16_engines_keep_the_correlation_in_fp32_and_the_peak_in_place(model, 
 
 
 @pytest.mark.parametrize("resampling", ["bilinear", "bicubic-aa"])
-@pytest.mark.parametrize("backend", [
-    "torch", pytest.param("onnxruntime", marks=needs_ort), pytest.param("openvino", marks=needs_ov)])
+@pytest.mark.parametrize(
+    "backend", ["torch", pytest.param("onnxruntime", marks=needs_ort), pytest.param("openvino", marks=needs_ov)]
+)
 def test_exported_and_fast_trackers_follow_the_reference_boxes(model, backend, resampling):
     """60 frames of Crossing: every fp32 backend stays within 0.5 px of the eager reference, with
     either crop resampling (the crop is made before the engine sees it; 15 frames for bicubic-aa)."""
@@ -226,8 +230,11 @@ def test_auto_falls_back_with_one_log_line(model, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "openvino", None)
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name in ("openvino", "onnxruntime") else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("openvino", "onnxruntime") else real_find_spec(name, *a),
+    )
     monkeypatch.setattr(select, "_said", set())
     with caplog.at_level(logging.INFO, logger="siamfc"):
         engine = create_engine(model, "auto", "fp32", warm_up_scales=None)
@@ -248,8 +255,12 @@ def test_custom_backbone_runs_in_torch(monkeypatch):
 # -- bad input ----------------------------------------------------------------------------------
 def test_a_backend_that_is_not_installed_says_how_to_install_it(model, monkeypatch):
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real_find_spec(name, *a))
-    with pytest.raises(BackendUnavailable, match=r"backend openvino is not installed: pip install 'siamfc\[openvino\]'"):
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real_find_spec(name, *a)
+    )
+    with pytest.raises(
+        BackendUnavailable, match=r"backend openvino is not installed: pip install 'siamfc\[openvino\]'"
+    ):
         SiamFCTracker(model=model, backend="openvino")
 
 
@@ -270,6 +281,7 @@ def test_unknown_backend_and_onnxruntime_bf16_are_config_errors(model):
 @needs_ort
 def test_an_onnx_file_of_another_architecture_is_refused(model, tmp_path):
     folder = export(model, tmp_path / "exp", format="onnx")
+
     class Wrapped(torch.nn.Module):  # the same input and output names, but not SiamFC's embedding
         def __init__(self):
             super().__init__()
@@ -278,9 +290,15 @@ def test_an_onnx_file_of_another_architecture_is_refused(model, tmp_path):
         def forward(self, image):
             return self.conv(image.permute(0, 3, 1, 2).float())
 
-    torch.onnx.export(Wrapped(), (torch.zeros(1, 127, 127, 3, dtype=torch.uint8),), str(folder / "backbone.onnx"),
-                      input_names=["image"], output_names=["features"], dynamo=False,
-                      dynamic_axes={"image": {0: "n", 1: "h", 2: "w"}})
+    torch.onnx.export(
+        Wrapped(),
+        (torch.zeros(1, 127, 127, 3, dtype=torch.uint8),),
+        str(folder / "backbone.onnx"),
+        input_names=["image"],
+        output_names=["features"],
+        dynamo=False,
+        dynamic_axes={"image": {0: "n", 1: "h", 2: "w"}},
+    )
     with pytest.raises(WeightsError, match="backbone.onnx is corrupt or was changed after export"):
         OnnxRuntimeEngine(folder)  # the manifest's hash no longer matches
     _rehash(folder)  # an intact folder (hashes right) holding another network
@@ -360,8 +378,10 @@ def test_a_corrupt_or_stale_cached_export_is_rebuilt(model, crops, reference_sco
     monkeypatch.setattr(select, "_said", set())
     with caplog.at_level(logging.INFO, logger="siamfc"):
         assert select.exported_model(model, "openvino") == folder
-    assert any("rebuilding the cached export" in r.getMessage() and "backbone.xml is corrupt" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "rebuilding the cached export" in r.getMessage() and "backbone.xml is corrupt" in r.getMessage()
+        for r in caplog.records
+    )
     assert "edited" not in xml.read_text()
     manifest = json.loads((folder / "export.json").read_text())
     manifest["toolchain"]["siamfc_export"] -= 1  # what an older exporter would have written
@@ -371,12 +391,16 @@ def test_a_corrupt_or_stale_cached_export_is_rebuilt(model, crops, reference_sco
     with caplog.at_level(logging.INFO, logger="siamfc"):
         select.exported_model(model, "openvino")
     assert any("made by another exporter (siamfc_export" in r.getMessage() for r in caplog.records)
-    assert json.loads((folder / "export.json").read_text())["toolchain"]["siamfc_export"] == manifest["toolchain"]["siamfc_export"] + 1
+    assert (
+        json.loads((folder / "export.json").read_text())["toolchain"]["siamfc_export"]
+        == manifest["toolchain"]["siamfc_export"] + 1
+    )
 
 
 @needs_ov
-def test_corrupt_compiled_blobs_in_the_cache_do_not_change_the_scores(model, crops, reference_scores, tmp_path,
-                                                                       monkeypatch):
+def test_corrupt_compiled_blobs_in_the_cache_do_not_change_the_scores(
+    model, crops, reference_scores, tmp_path, monkeypatch
+):
     """OpenVINO's compiled-model cache (under the same folder) checks its blobs: damaged ones are
     compiled again, not run."""
     monkeypatch.setenv("SIAMFC_CACHE", str(tmp_path))

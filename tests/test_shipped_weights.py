@@ -5,13 +5,14 @@ The thresholds sit below the scores measured when the weights were shipped (mode
 network (AUC 0.01-0.2 on these sequences): a broken tracker, crop, converter or weights file fails
 them.
 """
+
 from __future__ import annotations
 
 import pytest
-
 from conftest import BENCH, requires_shared
+
+from siamfc.apps.demo import demo_sequence
 from siamfc.data.vot import load_vot_sequence
-from siamfc.demo import demo_sequence
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
 from siamfc.model.weights import DEFAULT_NAME, DEFAULT_WEIGHTS, SHIPPED, read_card, resolve_weights
@@ -56,8 +57,7 @@ def _auc(tracker, seq) -> float:
 def crossing_fp32():
     """OTB Crossing (bundled, no ../shared needed) by the plain engine, eager PyTorch fp32, per weights."""
     seq = demo_sequence()
-    return seq, {name: _auc(SiamFCTracker(weights=name, backend="torch", precision="fp32"), seq)
-                 for name in CROSSING}
+    return seq, {name: _auc(SiamFCTracker(weights=name, backend="torch", precision="fp32"), seq) for name in CROSSING}
 
 
 @pytest.mark.slow

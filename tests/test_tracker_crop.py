@@ -1,4 +1,5 @@
 """The one crop function: sub-pixel geometry, mean-colour padding, the exemplar/search sizes."""
+
 from __future__ import annotations
 
 import math
@@ -7,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from synthetic_scene import PooledPixels, Scene
 
 from siamfc.errors import ConfigError
 from siamfc.model import SiamFC
 from siamfc.tracking import SiamFCTracker, context_size, crop_and_resize
-from synthetic_scene import PooledPixels, Scene
 
 
 def ramp(h: int = 120, w: int = 160) -> np.ndarray:
@@ -20,7 +21,9 @@ def ramp(h: int = 120, w: int = 160) -> np.ndarray:
     return np.dstack([x, y, x + y])
 
 
-@pytest.mark.parametrize("center, size, out", [((70.3, 40.7), 33.3, 21), ((80.0, 60.0), 64.0, 127), ((50.5, 50.25), 10.0, 40)])
+@pytest.mark.parametrize(
+    "center, size, out", [((70.3, 40.7), 33.3, 21), ((80.0, 60.0), 64.0, 127), ((50.5, 50.25), 10.0, 40)]
+)
 def test_crop_geometry_subpixel(center, size, out):
     """Output pixel i sits at frame coordinate cx + (i - (out - 1) / 2) * size / out (pixel centres at integers)."""
     crop = crop_and_resize(ramp(), center, size, out)
@@ -72,7 +75,9 @@ def test_tracker_exemplar_and_search_sizes_and_mean_colour():
 
 
 # -- the reference resampling (bicubic, antialiased when shrinking) -----------------------------
-@pytest.mark.parametrize("center, size, out", [((70.3, 40.7), 33.3, 21), ((80.0, 60.0), 64.0, 127), ((50.5, 50.25), 10.0, 40)])
+@pytest.mark.parametrize(
+    "center, size, out", [((70.3, 40.7), 33.3, 21), ((80.0, 60.0), 64.0, 127), ((50.5, 50.25), 10.0, 40)]
+)
 def test_bicubic_aa_keeps_the_crop_geometry(center, size, out):
     """Same pixel placement as the bilinear crop: a linear ramp comes out as the same ramp."""
     crop = crop_and_resize(ramp(), center, size, out, resampling="bicubic-aa")
@@ -84,7 +89,7 @@ def test_bicubic_aa_keeps_the_crop_geometry(center, size, out):
 def _aligned_crops(image, size, out, x0=37, y0=41):
     """The crop covering pixels x0..x0+size-1 (and y) by each resampling, and OpenCV's INTER_AREA of them."""
     center = (x0 + (size - 1) / 2, y0 + (size - 1) / 2)
-    area = cv2.resize(image[y0:y0 + size, x0:x0 + size], (out, out), interpolation=cv2.INTER_AREA)
+    area = cv2.resize(image[y0 : y0 + size, x0 : x0 + size], (out, out), interpolation=cv2.INTER_AREA)
     aa = crop_and_resize(image, center, size, out, resampling="bicubic-aa")
     bilinear = crop_and_resize(image, center, size, out)
     return (a.astype(np.float64) for a in (aa, bilinear, area))
@@ -163,12 +168,16 @@ def test_tracker_crops_with_its_resampling(resampling):
     tracker.engine.embed = lambda z: seen.append(z.copy()) or embed(z)
     frame = scene.frame((160, 120))
     tracker.init(frame, (140.5, 96.5, 40, 48))
-    z = [crop_and_resize(frame, (160, 120), tracker.z_size, 127, tracker.avg_color, resampling=r) for r in (resampling, other)]
+    z = [
+        crop_and_resize(frame, (160, 120), tracker.z_size, 127, tracker.avg_color, resampling=r)
+        for r in (resampling, other)
+    ]
     np.testing.assert_array_equal(seen[0][0], z[0])
     assert not np.array_equal(seen[0][0], z[1])
     centre, x_size = tuple(tracker.center), tracker.x_size
     frame = scene.frame((162, 121))
     tracker.update(frame)
     for crop, f in zip(tracker.crops, tracker.scale_factors):
-        np.testing.assert_array_equal(crop, crop_and_resize(frame, centre, x_size * f, 255, tracker.avg_color,
-                                                            resampling=resampling))
+        np.testing.assert_array_equal(
+            crop, crop_and_resize(frame, centre, x_size * f, 255, tracker.avg_color, resampling=resampling)
+        )

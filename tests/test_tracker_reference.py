@@ -17,6 +17,7 @@ test pins down everything else exactly:
 Everything else, the scale choice with its penalty, the normalisation, the window, the peak, the
 damped ``s_x`` with its [0.2, 5] clamp and the damped target size (never clamped), must agree.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,10 +25,10 @@ import math
 import cv2
 import numpy as np
 import pytest
+from synthetic_scene import PooledPixels, Scene
 
 from siamfc.model import SiamFC
 from siamfc.tracking import SiamFCTracker
-from synthetic_scene import PooledPixels, Scene
 
 
 def imresize_bicubic(score_map: np.ndarray, up: int) -> np.ndarray:

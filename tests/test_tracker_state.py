@@ -1,24 +1,44 @@
 """The tracker's state machine: presets, overrides, the post-processing step, determinism, the adapter."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from synthetic_scene import PooledPixels, Scene, box_center
 
 import siamfc
 from siamfc.errors import ConfigError
 from siamfc.model import AlexNetEmbedding, SiamFC
 from siamfc.tracking import PRESETS, SiamFCTracker, TrackerParams, get_params, hann_window, parse_overrides
-from synthetic_scene import PooledPixels, Scene, box_center
 
 
 # -- parameter sets ----------------------------------------------------------------------------
 def test_presets_are_the_authors_values():
     p3, p5 = get_params("3s"), get_params("5s")
-    assert (p3.num_scales, p3.scale_step, p3.scale_penalty, p3.scale_lr, p3.window_influence) == (3, 1.0375, 0.9745, 0.59, 0.176)
-    assert (p5.num_scales, p5.scale_step, p5.scale_penalty, p5.scale_lr, p5.window_influence) == (5, 1.0255, 0.962, 0.34, 0.168)
+    assert (p3.num_scales, p3.scale_step, p3.scale_penalty, p3.scale_lr, p3.window_influence) == (
+        3,
+        1.0375,
+        0.9745,
+        0.59,
+        0.176,
+    )
+    assert (p5.num_scales, p5.scale_step, p5.scale_penalty, p5.scale_lr, p5.window_influence) == (
+        5,
+        1.0255,
+        0.962,
+        0.34,
+        0.168,
+    )
     for p in (p3, p5):
-        assert (p.exemplar_size, p.instance_size, p.response_up, p.context, p.min_scale, p.max_scale) == (127, 255, 16, 0.5, 0.2, 5.0)
+        assert (p.exemplar_size, p.instance_size, p.response_up, p.context, p.min_scale, p.max_scale) == (
+            127,
+            255,
+            16,
+            0.5,
+            0.2,
+            5.0,
+        )
     assert set(PRESETS) == {"3s", "5s"}
 
 
@@ -94,7 +114,7 @@ def test_penalty_applies_to_non_centre_scales_only():
 
 def test_window_pulls_towards_the_centre():
     r, c = np.mgrid[0:17, 0:17]
-    broad = np.exp(-((c - 12) ** 2 + (r - 8) ** 2) / (2 * 4.0 ** 2)).astype(np.float32)[None]
+    broad = np.exp(-((c - 12) ** 2 + (r - 8) ** 2) / (2 * 4.0**2)).astype(np.float32)[None]
     free = started(num_scales=1, window_influence=0.0)
     windowed = started(num_scales=1, window_influence=0.176)
     start = free.center.copy()
@@ -115,7 +135,7 @@ def test_search_region_is_clamped_to_0_2_and_5_times_its_first_value_but_the_box
         for _ in range(10):
             box, _ = tracker._locate(maps.copy())
         assert tracker.x_size == pytest.approx(bound * first)
-        np.testing.assert_allclose(box[2:], first_target * step ** 10)
+        np.testing.assert_allclose(box[2:], first_target * step**10)
 
 
 # -- determinism and the OpenCV contract ---------------------------------------------------------

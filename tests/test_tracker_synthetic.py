@@ -4,17 +4,29 @@ These cannot pass by accident: a wrong stride, upsampling factor, crop scale, ce
 scale direction or damping formula moves the box by pixels or the size by whole scale steps.
 See ``synthetic_scene.py`` for the scene and the two hand-set stride-8 embeddings.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic_scene import NormalisedCells, PooledPixels, Scene, box_center, cell_px, run
 
 from siamfc.model import SiamFC
 from siamfc.tracking import SiamFCTracker
-from synthetic_scene import NormalisedCells, PooledPixels, Scene, box_center, cell_px, run
 
 # Sub-cell and multi-cell offsets in frame pixels (one score-map cell is ~5.5 px here).
-MOVES = [(3, 0), (0, -2.5), (5.25, 1.5), (-12, 7), (16, -9), (0.5, 0.5), (-20, 3), (7.7, -4.3), (2.6, 11.1), (-4.4, -4.4)]
+MOVES = [
+    (3, 0),
+    (0, -2.5),
+    (5.25, 1.5),
+    (-12, 7),
+    (16, -9),
+    (0.5, 0.5),
+    (-20, 3),
+    (7.7, -4.3),
+    (2.6, 11.1),
+    (-4.4, -4.4),
+]
 
 
 def center_errors(results) -> np.ndarray:
@@ -49,7 +61,7 @@ def test_follows_growth_and_shrinkage_within_2_percent(factor):
     assert np.abs(ratios - 1).max() <= 0.02, f"size ratios: {np.round(ratios[:, 0], 4)}"
     assert center_errors(results).max() <= 1.0
     # The object really changed size by 21.6 %: following it is not the same as standing still.
-    assert abs(results[-1][1][0] / 40 - factor ** 4) < 1e-9
+    assert abs(results[-1][1][0] / 40 - factor**4) < 1e-9
 
 
 def test_3s_defaults_follow_whole_cell_moves_and_damp_one_scale_step():
@@ -74,7 +86,7 @@ def test_3s_defaults_follow_whole_cell_moves_and_damp_one_scale_step():
 def test_5s_preset_two_scale_steps():
     """SiamFC (5 scales): growth by step^2 = 1.0255^2 in one frame picks the outermost scale."""
     cell = cell_px()
-    growth = 1.0255 ** 2
+    growth = 1.0255**2
     tracker = SiamFCTracker(SiamFC(NormalisedCells()), params="5s")
     assert len(tracker.scale_factors) == 5
     results = run(tracker, Scene(2), [((cell, -cell), 1.0), ((0, 0), growth)])

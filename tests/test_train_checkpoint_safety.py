@@ -1,4 +1,5 @@
 """Checkpoints load with weights_only: a file carrying arbitrary pickled objects is refused."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,7 @@ class Payload:
 
 
 def test_checkpoint_round_trip_with_numpy_values(tmp_path):
-    state = {"epoch": 3, "rows": [{"auc": np.float64(0.5), "n": np.int64(2)}], "w": torch.ones(2),
-             "arr": np.arange(3)}
+    state = {"epoch": 3, "rows": [{"auc": np.float64(0.5), "n": np.int64(2)}], "w": torch.ones(2), "arr": np.arange(3)}
     path = save_checkpoint(tmp_path / "c.pt", state)
     back = load_checkpoint(path)
     assert back["epoch"] == 3 and back["rows"][0] == {"auc": 0.5, "n": 2} and back["arr"] == [0, 1, 2]

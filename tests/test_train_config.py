@@ -1,4 +1,5 @@
 """The training config: the paper's defaults, strict YAML, round trip."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,18 +37,21 @@ def test_unknown_key_is_named_with_a_suggestion(tmp_path):
         TrainConfig.load(tmp_path / "c.yaml")
 
 
-@pytest.mark.parametrize("text, match", [
-    ("epochs: ten\n", "epochs must be int"),
-    ("epochs: 2.5\n", "epochs must be int"),
-    ("lr_initial: '0.1'\n", "lr_initial must be float"),
-    ("channels_last: true\n", "unknown key"),
-    ("precision: fp8\n", "precision must be"),
-    ("gray_prob: 1.5\n", "gray_prob must be a probability"),
-    ("- a\n- b\n", "expected a mapping"),
-    ("epochs: [1\n", "not valid YAML"),
-    ("lr_initial: 0.0\n", "lr_initial must be positive"),
-    ("lr_final: -1.0e-5\n", "lr_final must be positive"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("epochs: ten\n", "epochs must be int"),
+        ("epochs: 2.5\n", "epochs must be int"),
+        ("lr_initial: '0.1'\n", "lr_initial must be float"),
+        ("channels_last: true\n", "unknown key"),
+        ("precision: fp8\n", "precision must be"),
+        ("gray_prob: 1.5\n", "gray_prob must be a probability"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("epochs: [1\n", "not valid YAML"),
+        ("lr_initial: 0.0\n", "lr_initial must be positive"),
+        ("lr_final: -1.0e-5\n", "lr_final must be positive"),
+    ],
+)
 def test_bad_values_are_errors(tmp_path, text, match):
     (tmp_path / "c.yaml").write_text(text)
     with pytest.raises(ConfigError, match=match):
@@ -59,10 +63,12 @@ def test_ints_are_accepted_for_floats():
 
 
 def test_cli_print_config_and_set(capsys, tmp_path):
-    from siamfc.cli import main
+    from siamfc.apps.cli import main
 
     assert main(["train", "--print-config", "--set", "epochs=3", "--set", "val_videos=[bear, cows]"]) == 0
     printed = capsys.readouterr().out
-    assert TrainConfig.from_dict(__import__("yaml").safe_load(printed)) == TrainConfig(epochs=3, val_videos=["bear", "cows"])
+    assert TrainConfig.from_dict(__import__("yaml").safe_load(printed)) == TrainConfig(
+        epochs=3, val_videos=["bear", "cows"]
+    )
     assert main(["train", "--set", "epoch=3", "--out", str(tmp_path / "r")]) == 2
     assert "did you mean 'epochs'" in capsys.readouterr().err

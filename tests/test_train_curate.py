@@ -1,4 +1,5 @@
 """Curation, the ILSVRC-VID reader, the GOT-10k/LaSOT/folder training adapters, and plot-train."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ import pytest
 from readers_fixtures import boxes, write_frames, write_rows
 from train_fixtures import write_davis, write_mot
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.data.curated import load_curated
 from siamfc.data.imagenet_vid import load_imagenet_vid
 from siamfc.errors import ConfigError, DataError
@@ -79,7 +80,9 @@ def test_got10k_lasot_folder_as_training_data(tmp_path):
     folder = tmp_path / "folder" / "seqA"
     write_frames(folder / "img", 5)
     write_rows(folder / "groundtruth_rect.txt", boxes(5))
-    seqs = load_sequences([f"got10k={tmp_path / 'got'}", f"lasot={tmp_path / 'lasot'}", f"folder={tmp_path / 'folder'}"])
+    seqs = load_sequences(
+        [f"got10k={tmp_path / 'got'}", f"lasot={tmp_path / 'lasot'}", f"folder={tmp_path / 'folder'}"]
+    )
     assert [s.name for s in seqs] == ["got10k:GOT-10k_Train_000001", "lasot:cat-2", "folder:seqA"]
     split = split_and_filter(seqs, TrainConfig(val_fraction=0.0, min_box_side=5))
     assert split.usable["got10k:GOT-10k_Train_000001"].tolist() == [True, True, False, True, True]  # cover 2/8
@@ -105,14 +108,16 @@ def test_curate_writes_crops_and_index(curated):
     assert s.meta["dataset"] == "davis" and s.meta["video"] == "davis:video0" and len(s.meta["crops"]) == 4
     assert all(p.is_file() for p in s.meta["crops"] + s.meta["masks"])
     # The crop's centre 127 px are the tracker's exemplar crop of that frame (up to JPEG loss).
-    from siamfc.frames import read_image
+    from siamfc.io.frames import read_image
 
     crop = read_image(s.meta["crops"][1])
     frame = read_image(s.frames[1])
     x, y, w, h = s.boxes[1]
-    z = crop_and_resize(frame, (x + (w - 1) / 2, y + (h - 1) / 2), context_size(w, h), 127, frame.reshape(-1, 3).mean(0))
+    z = crop_and_resize(
+        frame, (x + (w - 1) / 2, y + (h - 1) / 2), context_size(w, h), 127, frame.reshape(-1, 3).mean(0)
+    )
     c = (crop.shape[0] - 127) // 2
-    assert np.abs(crop[c:c + 127, c:c + 127].astype(int) - z.astype(int)).mean() < 3
+    assert np.abs(crop[c : c + 127, c : c + 127].astype(int) - z.astype(int)).mean() < 3
 
 
 def test_curate_resumes_and_refuses_other_settings(curated, tmp_path):
@@ -149,9 +154,13 @@ def test_load_curated_errors(tmp_path):
 def test_plot_train(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    (run / "log.csv").write_text("epoch,lr,train_loss,val_loss,val_auc,pairs_per_s,train_s,val_s,pairs_seen\n"
-                                 "0,nan,nan,200,0.3,nan,0,1,0\n1,0.01,0.9,0.8,0.35,20,10,1,80\n2,0.001,0.7,0.75,0.4,21,10,1,160\n")
-    (run / "steps.csv").write_text("epoch,step,loss\n" + "".join(f"{e},{s},{1 - 0.01 * s}\n" for e in (1, 2) for s in (1, 2, 3)))
+    (run / "log.csv").write_text(
+        "epoch,lr,train_loss,val_loss,val_auc,pairs_per_s,train_s,val_s,pairs_seen\n"
+        "0,nan,nan,200,0.3,nan,0,1,0\n1,0.01,0.9,0.8,0.35,20,10,1,80\n2,0.001,0.7,0.75,0.4,21,10,1,160\n"
+    )
+    (run / "steps.csv").write_text(
+        "epoch,step,loss\n" + "".join(f"{e},{s},{1 - 0.01 * s}\n" for e in (1, 2) for s in (1, 2, 3))
+    )
     assert main(["plot-train", str(run)]) == 0
     png = run / "curves.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000
@@ -164,7 +173,9 @@ def test_plot_train(tmp_path):
 
     fig = curves_figure([run, other])
     for name in ("run", "other"):
-        colours = {line.get_color() for ax in fig.axes for line in ax.get_lines() if str(line.get_label()).startswith(name)}
+        colours = {
+            line.get_color() for ax in fig.axes for line in ax.get_lines() if str(line.get_label()).startswith(name)
+        }
         assert len(colours) == 1, (name, colours)
     assert main(["plot-train", str(run), "--compare", str(other)]) == 0
 

@@ -1,4 +1,5 @@
 """Training data: DAVIS and MOT readers, frame filters, held-out videos."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -100,7 +101,9 @@ def test_split_holds_out_videos_by_seed(tmp_path):
     b = split_and_filter(seqs, TrainConfig(seed=1))
     assert a.val_videos == b.val_videos
     # 10 % of each dataset's videos (at least one): one DAVIS video and one MOT video (all its tracks).
-    assert sum(v.startswith("davis:") for v in a.val_videos) == 1 and sum(v.startswith("mot:") for v in a.val_videos) == 1
+    assert (
+        sum(v.startswith("davis:") for v in a.val_videos) == 1 and sum(v.startswith("mot:") for v in a.val_videos) == 1
+    )
     assert {s.meta["video"] for s in a.val} == set(a.val_videos)
     assert not {s.meta["video"] for s in a.train} & set(a.val_videos)
     named = split_and_filter(seqs, TrainConfig(val_videos=["video3"]))
@@ -131,7 +134,9 @@ def test_real_training_data_and_filter_counts():
     assert bear.frame_ids[:3].tolist() == [0, 4, 8]
     mot = load_mot(TRAIN / "mot17_mini")
     assert sum(int(s.valid.sum()) for s in mot) == 814  # class-1 considered boxes
-    split = split_and_filter(load_sequences([f"davis={TRAIN / 'davis2016'}", f"mot={TRAIN / 'mot17_mini'}"]), TrainConfig())
+    split = split_and_filter(
+        load_sequences([f"davis={TRAIN / 'davis2016'}", f"mot={TRAIN / 'mot17_mini'}"]), TrainConfig()
+    )
     # The default filters keep nearly all of DAVIS (unlike a "box <= half the image" rule).
     assert split.counts["davis"]["kept_frames"] >= 1200 and split.counts["davis"]["kept_videos"] == 50
 

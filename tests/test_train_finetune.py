@@ -1,5 +1,6 @@
 """Fine-tuning (start from weights, frozen batch norm, frozen layers), the crop-cache limit and the
 OTB-style / UAV123 training readers, on tiny synthetic data."""
+
 from __future__ import annotations
 
 import csv
@@ -11,15 +12,16 @@ import pytest
 import torch
 from train_fixtures import write_davis
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.errors import ConfigError, DataError, WeightsError
 from siamfc.model.weights import load_weights, save_weights
 from siamfc.training import TrainConfig, train
 from siamfc.training.data import load_sequences, split_and_filter
 from siamfc.training.trainer import build_model
 
-TINY = dict(epochs=1, pairs_per_epoch=8, batch_size=4, val_pairs=0, val_fraction=0.0, precision="fp32", threads=1,
-            seed=0)
+TINY = dict(
+    epochs=1, pairs_per_epoch=8, batch_size=4, val_pairs=0, val_fraction=0.0, precision="fp32", threads=1, seed=0
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +46,14 @@ def _state(path):
 
 
 def test_finetune_keeps_frozen_layers_and_batch_norm(tmp_path, davis, start_weights):
-    cfg = TrainConfig(**TINY, init_from=str(start_weights), batchnorm="frozen", freeze=["conv1", "conv2"],
-                      lr_initial=1e-3, lr_final=1e-3)
+    cfg = TrainConfig(
+        **TINY,
+        init_from=str(start_weights),
+        batchnorm="frozen",
+        freeze=["conv1", "conv2"],
+        lr_initial=1e-3,
+        lr_final=1e-3,
+    )
     train(cfg, [f"davis={davis}"], tmp_path / "run", progress=False)
     before, after = _state(start_weights), _state(tmp_path / "run" / "weights" / "epoch_001.safetensors")
     for key in before:
@@ -68,8 +76,12 @@ def test_finetune_from_a_missing_or_unknown_start_is_an_error(tmp_path, davis):
     with pytest.raises(WeightsError, match="unknown weights name 'nope'"):
         train(TrainConfig(**TINY, init_from="nope"), [f"davis={davis}"], tmp_path / "a", progress=False)
     with pytest.raises(WeightsError, match="not found"):
-        train(TrainConfig(**TINY, init_from=str(tmp_path / "x.safetensors")), [f"davis={davis}"], tmp_path / "b",
-              progress=False)
+        train(
+            TrainConfig(**TINY, init_from=str(tmp_path / "x.safetensors")),
+            [f"davis={davis}"],
+            tmp_path / "b",
+            progress=False,
+        )
     with pytest.raises(ConfigError, match="freeze: unknown layer"):
         TrainConfig(**TINY, freeze=["conv9"])
 
@@ -77,8 +89,9 @@ def test_finetune_from_a_missing_or_unknown_start_is_an_error(tmp_path, davis):
 def test_crop_cache_over_its_limit_reads_from_disk_with_the_same_pairs(tmp_path, davis):
     logs = []
     train(TrainConfig(**TINY), [f"davis={davis}"], tmp_path / "ram", progress=False)
-    train(TrainConfig(**TINY, cache_limit_mib=0), [f"davis={davis}"], tmp_path / "disk", progress=False,
-          log=logs.append)
+    train(
+        TrainConfig(**TINY, cache_limit_mib=0), [f"davis={davis}"], tmp_path / "disk", progress=False, log=logs.append
+    )
     assert any("reading crops from disk" in line for line in logs)
     read = lambda run: [r["loss"] for r in csv.DictReader(open(run / "steps.csv"))]  # noqa: E731
     assert read(tmp_path / "ram") == read(tmp_path / "disk")

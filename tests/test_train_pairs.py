@@ -1,4 +1,5 @@
 """Pairs, augmentation, labels and the balanced loss."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,9 @@ from siamfc.training.pairs import PairMaker
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("pairs")
-    seqs = load_sequences([f"davis={write_davis(root / 'd', videos=3, frames=6)}",
-                           f"mot={write_mot(root / 'm', sequences=1, frames=4)}"])
+    seqs = load_sequences(
+        [f"davis={write_davis(root / 'd', videos=3, frames=6)}", f"mot={write_mot(root / 'm', sequences=1, frames=4)}"]
+    )
     return seqs
 
 
@@ -50,7 +52,7 @@ def test_balanced_loss_weights_positives_like_negatives():
     # Each map is normalised on its own: the batch loss is the mean of the maps' losses.
     s = torch.randn_like(labels)
     both = balanced_logistic_loss(s, labels)
-    single = [balanced_logistic_loss(s[i:i + 1], labels[i:i + 1]) for i in range(2)]
+    single = [balanced_logistic_loss(s[i : i + 1], labels[i : i + 1]) for i in range(2)]
     assert float(both) == pytest.approx(float(sum(single) / 2), rel=1e-6)
 
 
@@ -59,13 +61,16 @@ def test_exemplar_is_the_trackers_crop(data):
     bank, split = bank_for(data, cfg)
     maker = PairMaker(bank, cfg, augment=False)
     pair = maker(0)
-    z_item = next(i for i in range(len(bank)) if np.array_equal(warp(bank.crop(i), 127, pad=bank.avg[i]), pair.exemplar))
+    z_item = next(
+        i for i in range(len(bank)) if np.array_equal(warp(bank.crop(i), 127, pad=bank.avg[i]), pair.exemplar)
+    )
     seq = next(s for s in split.train if s.name == bank.names[bank.obj[z_item]])
     j = int(np.flatnonzero(seq.frame_ids == bank.fid[z_item])[0])
     x, y, w, h = seq.boxes[j]
     frame = seq.frame(j)
-    direct = crop_and_resize(frame, (x + (w - 1) / 2, y + (h - 1) / 2), context_size(w, h), 127,
-                             frame.reshape(-1, 3).mean(0))
+    direct = crop_and_resize(
+        frame, (x + (w - 1) / 2, y + (h - 1) / 2), context_size(w, h), 127, frame.reshape(-1, 3).mean(0)
+    )
     assert np.abs(direct.astype(int) - pair.exemplar.astype(int)).mean() < 1.0
 
 
@@ -97,8 +102,16 @@ def test_same_frame_and_negative_pairs(data):
 
 
 def test_stronger_augmentation_and_pasting_run(data):
-    cfg = TrainConfig(flip_prob=0.5, blur_prob=0.5, scale_jitter=0.3, aspect_jitter=0.1, search_shift=16,
-                      paste_prob=0.5, negative_prob=0.1, same_frame_prob=0.2)
+    cfg = TrainConfig(
+        flip_prob=0.5,
+        blur_prob=0.5,
+        scale_jitter=0.3,
+        aspect_jitter=0.1,
+        search_shift=16,
+        paste_prob=0.5,
+        negative_prob=0.1,
+        same_frame_prob=0.2,
+    )
     assert stored_side(cfg) > stored_side(TrainConfig())  # room for the zoom-out
     bank, _ = bank_for(data, cfg, masks=True)
     assert bank.masked  # DAVIS crops keep their masks for pasting

@@ -1,4 +1,5 @@
 """Whole training runs on tiny synthetic data: files, determinism, resume after SIGKILL, DDP, bad input."""
+
 from __future__ import annotations
 
 import csv
@@ -15,15 +16,24 @@ import yaml
 from conftest import TRAIN, requires_shared
 from train_fixtures import write_davis
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.errors import ConfigError, DataError
 from siamfc.model import SiamFC
 from siamfc.model.weights import load_weights
 from siamfc.training import TrainConfig, export_model, train
 from siamfc.training.checkpoint import load_checkpoint
 
-TINY = dict(epochs=2, pairs_per_epoch=8, batch_size=4, val_pairs=4, val_track_min_frames=3, val_track_max_frames=6,
-            precision="fp32", threads=1, seed=0)
+TINY = dict(
+    epochs=2,
+    pairs_per_epoch=8,
+    batch_size=4,
+    val_pairs=4,
+    val_track_min_frames=3,
+    val_track_max_frames=6,
+    precision="fp32",
+    threads=1,
+    seed=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +59,18 @@ def test_cli_run_writes_everything(tmp_path, davis):
     run = tmp_path / "run"
     cfg = write_config(tmp_path / "c.yaml")
     assert main(["train", "--config", str(cfg), "--data", f"davis={davis}", "--out", str(run), "--no-progress"]) == 0
-    for name in ("config.yaml", "run.json", "log.csv", "steps.csv", "checkpoint.pt", "val_videos.txt",
-                 "data_summary.txt", "val_sequences.csv", "weights/epoch_001.safetensors", "weights/epoch_002.json"):
+    for name in (
+        "config.yaml",
+        "run.json",
+        "log.csv",
+        "steps.csv",
+        "checkpoint.pt",
+        "val_videos.txt",
+        "data_summary.txt",
+        "val_sequences.csv",
+        "weights/epoch_001.safetensors",
+        "weights/epoch_002.json",
+    ):
         assert (run / name).is_file(), name
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -88,8 +108,12 @@ def test_resume_after_sigkill_continues_identically(tmp_path, davis):
 
     run = tmp_path / "killed"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "siamfc", "train", *args, "--out", str(run)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "siamfc", "train", *args, "--out", str(run)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 120
         while not (run / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
@@ -191,9 +215,26 @@ def test_ddp_two_processes_match_one(tmp_path, davis):
     args = ["--config", str(cfg), "--data", f"davis={davis}", "--no-progress"]
     assert main(["train", *args, "--out", str(tmp_path / "one")]) == 0
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                           "-m", "siamfc", "train", *args, "--out", str(tmp_path / "two")],
-                          env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "siamfc",
+            "train",
+            *args,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-3000:]  # torchrun's own account of what failed
     one, two = steps(tmp_path / "one"), steps(tmp_path / "two")
     assert len(one) == len(two) == 3
@@ -218,8 +259,12 @@ def test_workers_and_disk_crops_give_the_same_run(tmp_path, davis):
     """Pairs are a function of (seed, index): DataLoader workers and reading crops at each use change nothing."""
     base = {**TINY, "epochs": 1, "val_pairs": 0, "val_fraction": 0.0}
     train(TrainConfig(**base), [f"davis={davis}"], tmp_path / "ram", progress=False)
-    train(TrainConfig(**{**base, "workers": 1, "cache_crops": False}), [f"davis={davis}"], tmp_path / "disk",
-          progress=False)
+    train(
+        TrainConfig(**{**base, "workers": 1, "cache_crops": False}),
+        [f"davis={davis}"],
+        tmp_path / "disk",
+        progress=False,
+    )
     assert steps(tmp_path / "ram") == steps(tmp_path / "disk")
 
 
@@ -248,8 +293,19 @@ def test_ddp_on_real_data_in_the_default_precision(tmp_path):
         (root / name).symlink_to(TRAIN / "davis2016" / name)
     assert TrainConfig().precision == "bf16"
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"epochs": 1, "pairs_per_epoch": 24, "batch_size": 8, "val_pairs": 0,
-                                   "val_fraction": 0.0, "threads": 1, "seed": 0}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "epochs": 1,
+                "pairs_per_epoch": 24,
+                "batch_size": 8,
+                "val_pairs": 0,
+                "val_fraction": 0.0,
+                "threads": 1,
+                "seed": 0,
+            }
+        )
+    )
     args = ["-m", "siamfc", "train", "--config", str(cfg), "--data", f"davis={root}", "--no-progress"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     # Both runs in fresh processes, as a user runs them (the test process may hold other libraries'
@@ -261,9 +317,18 @@ def test_ddp_on_real_data_in_the_default_precision(tmp_path):
     # (core dump, 3 of 3 full runs). With SIGCHLD at its default while the runs go, full runs pass.
     previous = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
-        for command, out in (([], "one"), (["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"], "two")):
-            done = subprocess.run([sys.executable, *command, *args, "--out", str(tmp_path / out)], env=env,
-                                  capture_output=True, text=True, timeout=300, start_new_session=True)
+        for command, out in (
+            ([], "one"),
+            (["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"], "two"),
+        ):
+            done = subprocess.run(
+                [sys.executable, *command, *args, "--out", str(tmp_path / out)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                start_new_session=True,
+            )
             assert done.returncode == 0, done.stderr[-2000:]
     finally:
         signal.signal(signal.SIGCHLD, previous)

@@ -1,4 +1,5 @@
 """Frames decoded in a background thread: same frames, same order, errors where they happened."""
+
 from __future__ import annotations
 
 import threading
@@ -6,7 +7,7 @@ import threading
 import pytest
 
 from siamfc.errors import DataError
-from siamfc.video import Prefetch
+from siamfc.io.video import Prefetch
 
 
 def test_prefetch_yields_every_frame_in_order():
@@ -31,8 +32,7 @@ def test_stopping_early_stops_the_thread_and_closes_the_source():
 
     def frames():
         try:
-            for i in range(10_000):
-                yield i
+            yield from range(10_000)
         finally:
             closed.set()
 

@@ -5,6 +5,7 @@ and scores with a reference forward pass written directly on the source layout (
 functional ops for siamfc-pytorch; numpy on MATLAB's H x W x C layout for MatConvNet), and
 checks that the converted model (fed the same frame as BGR) computes the same.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
-from siamfc.cli import main
+from siamfc.apps.cli import main
 from siamfc.errors import WeightsError
 from siamfc.model.convert import convert_file
 from siamfc.model.weights import load_weights
@@ -65,13 +66,21 @@ def siamfc_pytorch_state(seed=0) -> dict[str, torch.Tensor]:
 def alexnet_v1_reference(state, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """siamfc-pytorch's AlexNetV1 forward (eval mode, BN eps 1e-6) on an RGB image: (conv4, conv5)."""
     x = torch.from_numpy(rgb.transpose(2, 0, 1).copy())[None].float()
+    conv4 = x
     for i, (_, _, _, stride, groups) in enumerate(CONVS, 1):
         x = F.conv2d(x, state[f"backbone.conv{i}.0.weight"], state[f"backbone.conv{i}.0.bias"], stride, groups=groups)
         if i == 5:
             return conv4, x
         p = f"backbone.conv{i}.1."
-        x = F.batch_norm(x, state[p + "running_mean"], state[p + "running_var"], state[p + "weight"], state[p + "bias"],
-                         training=False, eps=1e-6)
+        x = F.batch_norm(
+            x,
+            state[p + "running_mean"],
+            state[p + "running_var"],
+            state[p + "weight"],
+            state[p + "bias"],
+            training=False,
+            eps=1e-6,
+        )
         x = F.relu(x)
         if i <= 2:
             x = F.max_pool2d(x, 3, 2)
@@ -153,8 +162,9 @@ def write_dagnn_mat(path, params: dict[str, np.ndarray]) -> None:
     """Save as MatConvNet's DagNN.saveobj does: net.params is a struct array of name/value/... ."""
     import scipy.io
 
-    entries = np.zeros((1, len(params)), dtype=[("name", object), ("value", object), ("learningRate", object),
-                                                 ("weightDecay", object)])
+    entries = np.zeros(
+        (1, len(params)), dtype=[("name", object), ("value", object), ("learningRate", object), ("weightDecay", object)]
+    )
     for j, (name, value) in enumerate(params.items()):
         entries[0, j] = (name, value, 1.0, 1.0)
     scipy.io.savemat(str(path), {"net": {"params": entries, "meta": {"normalization": {"averageImage": []}}}})
@@ -165,14 +175,17 @@ def _mcn_conv(x, f, b, stride, groups):
     kh, kw, cg, out = f.shape
     og = out // groups
     windows = sliding_window_view(x, (kh, kw), axis=(0, 1))[::stride, ::stride]  # Ho x Wo x C x kh x kw
-    parts = [np.tensordot(windows[:, :, g * cg:(g + 1) * cg], f[..., g * og:(g + 1) * og], axes=([3, 4, 2], [0, 1, 2]))
-             for g in range(groups)]
+    parts = [
+        np.tensordot(windows[:, :, g * cg : (g + 1) * cg], f[..., g * og : (g + 1) * og], axes=([3, 4, 2], [0, 1, 2]))
+        for g in range(groups)
+    ]
     return np.concatenate(parts, axis=-1) + b.reshape(-1)
 
 
 def matconvnet_reference(params, rgb):
     """The DagNN branch (test mode) on an RGB H x W x 3 image: (conv4, conv5) as H x W x C."""
     x = rgb.astype(np.float64)
+    conv4 = x
     for i, (_, _, _, stride, groups) in enumerate(CONVS, 1):
         x = _mcn_conv(x, params[f"br_conv{i}f"].astype(np.float64), params[f"br_conv{i}b"], stride, groups)
         if i == 5:
@@ -205,7 +218,11 @@ def test_matconvnet_conversion_computes_the_same(tmp_path, adjust):
     dst = tmp_path / "converted.safetensors"
     assert main(["convert", str(src), str(dst)]) == 0
     card = json.loads(dst.with_suffix(".json").read_text())
-    assert card["converted_from"] == {"file": src.name, "format": "matconvnet", "sha256": card["converted_from"]["sha256"]}
+    assert card["converted_from"] == {
+        "file": src.name,
+        "format": "matconvnet",
+        "sha256": card["converted_from"]["sha256"],
+    }
     model = load_weights(dst)
     z, x = images(1)
     conv4, conv5, scores = ours(model, z, x)

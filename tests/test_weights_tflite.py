@@ -4,6 +4,7 @@ The reference for the TFLite conversion is the original int8 graph itself, run b
 (which reads ``.tflite``): the converted float network must compute the same features and
 scores on real crops, within the int8 graph's own quantisation error.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,10 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import SHARED, requires_shared
-from siamfc.cli import main
-from siamfc.demo import demo_crops, demo_sequence
+
+from siamfc.apps.cli import main
+from siamfc.apps.demo import demo_crops, demo_sequence
 from siamfc.errors import WeightsError
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
@@ -121,7 +122,9 @@ def test_bad_tflite_files_get_one_line_errors(tmp_path, capsys):
     }
     data = EMBEDDING.read_bytes()
     (tmp_path / "cut.tflite").write_bytes(data[: len(data) // 3])
-    (tmp_path / "int16.tflite").write_bytes(bytes(_set_tensor_type(bytearray(data), "convolutional_alexnet/conv3/weights", 7)))
+    (tmp_path / "int16.tflite").write_bytes(
+        bytes(_set_tensor_type(bytearray(data), "convolutional_alexnet/conv3/weights", 7))
+    )
     (tmp_path / "text.tflite").write_text("hello")
     for label, (src, message) in cases.items():
         with pytest.raises(WeightsError, match=message):
@@ -133,14 +136,20 @@ def test_bad_tflite_files_get_one_line_errors(tmp_path, capsys):
 
 
 @requires_shared
-@pytest.mark.parametrize("name, message", [
-    ("baseline-conv3-on-cfnet-conv3_e100.mat", "pool2 has stride 1|stride 1x1"),  # CFNet: refused from geometry
-    ("cfnet-conv2_e80.mat", "conv3f"),  # CFNet-conv2 stops at conv2
-    ("lucky7323_2017-11-11.net.mat", r"net = net.saveobj\(\)"),  # a MATLAB dagnn.DagNN object
-    ("lucky7323_2017-11-13.net.mat", r"conv1.0.weight has shape \(48, 3, 11, 11\)"),  # reduced widths
-    ("FDSiamfc_15.pth", r"conv1.0.weight has shape \(14, 3, 11, 11\)"),  # legacy pickle: read, then refused by shape
-    ("FDSiamfc_30.pth", r"conv1.0.weight has shape \(28, 3, 11, 11\)"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("baseline-conv3-on-cfnet-conv3_e100.mat", "pool2 has stride 1|stride 1x1"),  # CFNet: refused from geometry
+        ("cfnet-conv2_e80.mat", "conv3f"),  # CFNet-conv2 stops at conv2
+        ("lucky7323_2017-11-11.net.mat", r"net = net.saveobj\(\)"),  # a MATLAB dagnn.DagNN object
+        ("lucky7323_2017-11-13.net.mat", r"conv1.0.weight has shape \(48, 3, 11, 11\)"),  # reduced widths
+        (
+            "FDSiamfc_15.pth",
+            r"conv1.0.weight has shape \(14, 3, 11, 11\)",
+        ),  # legacy pickle: read, then refused by shape
+        ("FDSiamfc_30.pth", r"conv1.0.weight has shape \(28, 3, 11, 11\)"),
+    ],
+)
 def test_real_sample_files_are_read_or_refused_with_the_reason(tmp_path, name, message):
     pytest.importorskip("scipy.io")
     dst = tmp_path / "out.safetensors"

@@ -10,6 +10,7 @@ that no finaliser runs on closed pipes.
     python tests/trax_clients.py session  OUT.json SCRIPT.json COMMAND...
     python tests/trax_clients.py dies     OUT.json FRAME ERRFILE COMMAND...
 """
+
 from __future__ import annotations
 
 import json
@@ -62,16 +63,17 @@ def toolkit(workdir: str, sequence_dir: str, command: list[str]) -> None:
     # The entry docs/evaluation.md documents, with this interpreter and checkout.
     (work / "trackers.ini").write_text(
         "[SiamFC]\nlabel = SiamFC\nprotocol = trax\n"
-        f"command = {' '.join(command)}\nenv_PYTHONPATH = {os.environ.get('PYTHONPATH', '')}\n")
+        f"command = {' '.join(command)}\nenv_PYTHONPATH = {os.environ.get('PYTHONPATH', '')}\n"
+    )
     tracker = Registry([str(work)])["SiamFC"]
     sequence = read_legacy_sequence(sequence_dir)
-    experiment = SupervisedExperiment("baseline", LocalStorage(str(work / "workspace")), repetitions=1,
-                                      skip_initialize=5)
+    experiment = SupervisedExperiment(
+        "baseline", LocalStorage(str(work / "workspace")), repetitions=1, skip_initialize=5
+    )
     experiment._get_runtime = lambda tracker, sequence, multiobject=False: OneObject(tracker.runtime())
     experiment.execute(tracker, sequence)
     regions = Trajectory.read(experiment.results(tracker, sequence), f"{sequence.name}_001").regions()
-    out = [{"code": int(r.code)} if isinstance(r, Special) else {"box": [r.x, r.y, r.width, r.height]}
-           for r in regions]
+    out = [{"code": int(r.code)} if isinstance(r, Special) else {"box": [r.x, r.y, r.width, r.height]} for r in regions]
     _finish(work / "regions.json", out)
 
 

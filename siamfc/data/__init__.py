@@ -1,4 +1,5 @@
 """Data: readers, one per dataset format, yielding :class:`Sequence` objects."""
-from .sequence import Sequence
+
+from siamfc.data.sequence import Sequence
 
 __all__ = ["Sequence"]

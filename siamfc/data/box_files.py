@@ -14,6 +14,7 @@ Handling of odd files (documented, tested):
   the file and line;
 * ``nan`` (any case) parses as NaN; a row with some but not all fields NaN becomes all-NaN.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..fileio import write_text_atomic
+from siamfc.errors import DataError
+from siamfc.io.files import write_text_atomic
 
 _SEPARATORS = re.compile(r"[,\t ;]+")
 

@@ -15,6 +15,7 @@ object and dataset names, the original frame id and file, the crop and mask file
 DIR), the object's box in the original frame (0-based x, y, w, h), the frame size, the
 visibility ratio (NaN if unknown) and the frame's mean colour (B, G, R: the padding colour).
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,12 +24,29 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .sequence import Sequence
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 FORMAT = "siamfc-curated"
-COLUMNS = ["video", "object", "dataset", "frame_id", "frame", "crop", "mask", "x", "y", "w", "h",
-           "frame_w", "frame_h", "visibility", "avg_b", "avg_g", "avg_r"]
+COLUMNS = [
+    "video",
+    "object",
+    "dataset",
+    "frame_id",
+    "frame",
+    "crop",
+    "mask",
+    "x",
+    "y",
+    "w",
+    "h",
+    "frame_w",
+    "frame_h",
+    "visibility",
+    "avg_b",
+    "avg_g",
+    "avg_r",
+]
 
 
 def read_info(root) -> dict:
@@ -80,9 +98,18 @@ def load_curated(root) -> list[Sequence]:
         except ValueError as exc:
             raise DataError(f"{index}: object {name}: a non-numeric field ({exc})") from None
         masks = [root / r["mask"] for r in rs] if all(r["mask"] for r in rs) else None
-        meta = {"video": rs[0]["video"], "dataset": rs[0]["dataset"], "curated": True, "crop_side": int(info["side"]),
-                "crop_context": float(info["context"]), "crop_exemplar_size": int(info["exemplar_size"]), "crops": [root / r["crop"] for r in rs], "avg": avg,
-                "frame_size": size, "masks": masks}
+        meta = {
+            "video": rs[0]["video"],
+            "dataset": rs[0]["dataset"],
+            "curated": True,
+            "crop_side": int(info["side"]),
+            "crop_context": float(info["context"]),
+            "crop_exemplar_size": int(info["exemplar_size"]),
+            "crops": [root / r["crop"] for r in rs],
+            "avg": avg,
+            "frame_size": size,
+            "masks": masks,
+        }
         if np.isfinite(vis).any():
             meta["visibility"] = vis
         out.append(Sequence(name, [Path(r["frame"]) for r in rs], boxes, frame_ids=ids, meta=meta))

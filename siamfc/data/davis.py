@@ -17,6 +17,7 @@ Without ``groundtruth_rect.txt`` the boxes are the tight boxes of the masks (any
 pixel is the object). Frame ids come from ``frames.txt``, else from the file names' digits,
 so pairs can respect a maximum distance in *original* frames although the copy is subsampled.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,10 +25,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import DataError
-from .box_files import read_box_file
-from .frame_files import IMAGE_EXTENSIONS, frame_number, list_frames
-from .sequence import Sequence
+from siamfc.data.box_files import read_box_file
+from siamfc.data.frame_files import IMAGE_EXTENSIONS, frame_number, list_frames
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 
 def mask_to_box(mask: np.ndarray) -> np.ndarray:
@@ -78,8 +79,13 @@ def read_davis_sequence(seq_dir, name: str | None = None, mask_dir=None) -> Sequ
         boxes = np.stack([mask_to_box(read_mask(m)) for m in masks])
     else:
         raise DataError(f"DAVIS sequence {seq_dir}: neither groundtruth_rect.txt nor a mask per frame in {mask_dir}")
-    return Sequence(name=name, frames=frames, boxes=boxes, frame_ids=frame_ids,
-                    meta={"video": name, "masks": masks if has_masks else None, "dataset": "davis"})
+    return Sequence(
+        name=name,
+        frames=frames,
+        boxes=boxes,
+        frame_ids=frame_ids,
+        meta={"video": name, "masks": masks if has_masks else None, "dataset": "davis"},
+    )
 
 
 def load_davis(root) -> list[Sequence]:
@@ -89,8 +95,10 @@ def load_davis(root) -> list[Sequence]:
         raise DataError(f"DAVIS root not found: {root}")
     official = root / "JPEGImages" / "480p"
     if official.is_dir():
-        return [read_davis_sequence(d, d.name, root / "Annotations" / "480p" / d.name)
-                for d in sorted(p for p in official.iterdir() if p.is_dir())]
+        return [
+            read_davis_sequence(d, d.name, root / "Annotations" / "480p" / d.name)
+            for d in sorted(p for p in official.iterdir() if p.is_dir())
+        ]
     seqs = [read_davis_sequence(d) for d in sorted(p for p in root.iterdir() if (p / "JPEGImages").is_dir())]
     if not seqs:
         raise DataError(f"no DAVIS sequences (folders with JPEGImages/) under {root}")

@@ -3,9 +3,10 @@
 The layout is OTB's, one 1-based ``x,y,w,h`` row per frame (decimals allowed), no sub-ranges and
 no two-target folders, so the OTB reader does the work; this module only names the dataset.
 """
+
 from __future__ import annotations
 
-from .otb import read_otb
+from siamfc.data.otb import read_otb
 
 
 def read_dtb70(root, check_frames: bool = True, names=None):

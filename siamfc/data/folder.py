@@ -5,16 +5,16 @@
 ``groundtruth.txt``, or the only ``*.txt`` there) with one row per frame, in the format of
 :mod:`siamfc.data.box_files`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
-
-from ..errors import DataError
-from ..geometry import polygons_to_boxes
-from .box_files import read_box_file
-from .frame_files import natural_key, sequence_frames
-from .sequence import Sequence
+from siamfc.data.box_files import read_box_file
+from siamfc.data.frame_files import natural_key, sequence_frames
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
+from siamfc.geometry import polygons_to_boxes
 
 #: Box-file names tried, in order, in a sequence folder.
 BOX_FILE_NAMES = ("groundtruth_rect.txt", "groundtruth.txt")
@@ -43,9 +43,7 @@ def read_folder_sequence(directory, box_file=None, name: str | None = None, chec
     directory = Path(directory)
     box_file = Path(box_file) if box_file is not None else find_box_file(directory)
     if box_file is None:
-        raise DataError(
-            f"no box file in {directory}: expected one of {', '.join(BOX_FILE_NAMES)} or a single *.txt"
-        )
+        raise DataError(f"no box file in {directory}: expected one of {', '.join(BOX_FILE_NAMES)} or a single *.txt")
     rows = read_box_file(box_file)
     polygons = rows if rows.shape[1] == 8 else None
     boxes = polygons_to_boxes(rows) if polygons is not None else rows
@@ -64,7 +62,7 @@ def read_folder(root, box_file=None, check_frames: bool = True):
     """
     import functools
 
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     root = Path(root)
     if not root.is_dir():
@@ -72,7 +70,9 @@ def read_folder(root, box_file=None, check_frames: bool = True):
     if box_file is not None or find_box_file(root) is not None:
         dirs = {root.name: root}
     else:
-        subdirs = sorted((p for p in root.iterdir() if p.is_dir() and find_box_file(p)), key=lambda p: natural_key(p.name))
+        subdirs = sorted(
+            (p for p in root.iterdir() if p.is_dir() and find_box_file(p)), key=lambda p: natural_key(p.name)
+        )
         if not subdirs:
             raise DataError(f"{root} is neither a sequence folder (frames + box file) nor a folder of them")
         dirs = {d.name: d for d in subdirs}

@@ -1,11 +1,12 @@
 """Frame files on disk: which files are frames, their natural order and numbers, sequence lists."""
+
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
 
-from ..errors import DataError
+from siamfc.errors import DataError
 
 #: Image file extensions recognised as frames (lower case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")

@@ -17,6 +17,7 @@ Sequences follow ``list.txt`` when present, else the folders' sorted names.
     for seq in read_got10k(root, split="train"):   # lazy; used by training too
         seq.boxes, seq.absent, seq.meta["cover"]
 """
+
 from __future__ import annotations
 
 import configparser
@@ -26,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .box_files import read_box_file
-from .frame_files import list_frames, listed_sequences, numbered_frames
-from .sequence import Sequence
+from siamfc.data.box_files import read_box_file
+from siamfc.data.frame_files import list_frames, listed_sequences, numbered_frames
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 SPLITS = ("train", "val", "test")
 
@@ -117,7 +118,7 @@ def _load(folder: Path, check_frames: bool, name: str) -> Sequence:
 
 def read_got10k(root, split: str | None = "val", check_frames: bool = True, names=None):
     """GOT-10k sequences of one split as a lazy :class:`~siamfc.data.registry.SequenceList`."""
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     if split is not None and split not in SPLITS:
         raise DataError(f"unknown GOT-10k split {split!r}; choose one of {SPLITS}")

@@ -11,6 +11,7 @@ and ``occluded``. A track becomes the sequence ``<snippet>/<trackid>`` spanning 
 frame, NaN where the object is not annotated; ``meta['occluded']`` flags occluded frames and
 ``meta['frame_size']`` is ``(W, H)`` from the XML (no image needs to be opened).
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .sequence import Sequence
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 
 def _int(node, tag, path):
@@ -54,7 +55,9 @@ def read_vid_snippet(ann_dir, data_dir, name: str | None = None) -> list[Sequenc
                 raise DataError(f"{xml}: an <object> without <bndbox>")
             x0, y0, x1, y1 = (_int(box, t, xml) for t in ("xmin", "ymin", "xmax", "ymax"))
             occluded = obj.find("occluded")
-            t = tracks.setdefault(_int(obj, "trackid", xml), {"rows": {}, "class": (obj.findtext("name") or "").strip()})
+            t = tracks.setdefault(
+                _int(obj, "trackid", xml), {"rows": {}, "class": (obj.findtext("name") or "").strip()}
+            )
             t["rows"][fid] = ([x0, y0, x1 - x0 + 1, y1 - y0 + 1], occluded is not None and occluded.text.strip() == "1")
     out = []
     for tid in sorted(tracks):

@@ -16,6 +16,7 @@ Training code may use this reader directly::
     for seq in read_lasot(root, split=None):   # lazy: one sequence parsed at a time
         seq.frames, seq.boxes, seq.absent
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .box_files import read_box_file
-from .frame_files import sequence_frames
-from .sequence import Sequence
+from siamfc.data.box_files import read_box_file
+from siamfc.data.frame_files import sequence_frames
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 #: The official LaSOT test split (Protocol II): 4 sequences of each of the 70 classes.
 _TEST_SPLIT = (
@@ -108,7 +109,7 @@ def read_lasot(root, split: str | None = "test", check_frames: bool = True, name
 
     ``split``: ``"test"`` (the 280 of Protocol II; all must be present) or None (all found).
     """
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     found = scan_lasot(root)
     if split == "test":
@@ -122,7 +123,9 @@ def read_lasot(root, split: str | None = "test", check_frames: bool = True, name
         wanted = [n for n in wanted if n in set(names)] if split else list(names)
     missing = [n for n in wanted if n not in found]
     if missing:
-        raise DataError(f"{len(missing)} LaSOT sequence(s) not found under {root}: {', '.join(missing[:8])}"
-                        f"{' ...' if len(missing) > 8 else ''}")
+        raise DataError(
+            f"{len(missing)} LaSOT sequence(s) not found under {root}: {', '.join(missing[:8])}"
+            f"{' ...' if len(missing) > 8 else ''}"
+        )
     dirs = {n: found[n] for n in wanted}
     return SequenceList(wanted, functools.partial(_load, dirs, check_frames), {"layout": "lasot", "split": split})

@@ -11,6 +11,7 @@ Each track id of the wanted classes (default: 1, pedestrian) becomes a sequence 
 (or a row marked not considered) are NaN. ``meta['visibility']`` holds the visibility ratio
 per frame (NaN where there is no row) so training can drop heavily occluded boxes.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -18,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .box_files import parse_box_text
-from .sequence import Sequence
+from siamfc.data.box_files import parse_box_text
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 PEDESTRIAN = 1
 
@@ -33,7 +34,7 @@ def _read_gt(path: Path) -> np.ndarray:
     rows = parse_box_text(path.read_text(), path, columns=(6, 7, 8, 9, 10))
     defaults = np.array([1.0, PEDESTRIAN, 1.0])
     if rows.shape[1] < 9:
-        rows = np.hstack([rows, np.tile(defaults[rows.shape[1] - 6:], (len(rows), 1))])
+        rows = np.hstack([rows, np.tile(defaults[rows.shape[1] - 6 :], (len(rows), 1))])
     return rows[:, :9]
 
 
@@ -70,8 +71,15 @@ def read_mot_sequence(seq_dir, classes=(PEDESTRIAN,), considered_only: bool = Tr
         boxes[idx, :2] -= 1.0  # 1-based file -> 0-based internal
         vis[idx] = rows[:, 8]
         name = f"{seq_dir.name}/{tid}"
-        out.append(Sequence(name=name, frames=frames, boxes=boxes, frame_ids=ids,
-                            meta={"video": seq_dir.name, "visibility": vis, "dataset": "mot"}))
+        out.append(
+            Sequence(
+                name=name,
+                frames=frames,
+                boxes=boxes,
+                frame_ids=ids,
+                meta={"video": seq_dir.name, "visibility": vis, "dataset": "mot"},
+            )
+        )
     return out
 
 

@@ -25,6 +25,7 @@ Any other mismatch between frames and ground-truth rows is an error naming the f
 ``read_otb_json`` reads the single-file annotations of pysot / DaSiamRPN (``OTB100.json``: per
 sequence ``name``, ``image_files``, ``gt_rect``), so results can be scored without the videos.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,11 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..fileio import read_json
-from .box_files import from_file_coords, parse_box_text
-from .frame_files import frame_number, list_frames, numbered_frames
-from .sequence import Sequence
+from siamfc.data.box_files import from_file_coords, parse_box_text
+from siamfc.data.frame_files import frame_number, list_frames, numbered_frames
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
+from siamfc.io.files import read_json
 
 #: OTB-2015 (OTB-100): the 100 sequences of the official ``tb_100`` list.
 OTB2015 = (
@@ -77,9 +78,17 @@ FRAME_RANGES_2013 = {"tiger1": (1, 354)}
 VERSIONS = {"otb2015": OTB2015, "otb2013": OTB2013}
 
 OTB_ATTRIBUTES = {
-    "IV": "illumination variation", "SV": "scale variation", "OCC": "occlusion", "DEF": "deformation",
-    "MB": "motion blur", "FM": "fast motion", "IPR": "in-plane rotation", "OPR": "out-of-plane rotation",
-    "OV": "out of view", "BC": "background clutters", "LR": "low resolution",
+    "IV": "illumination variation",
+    "SV": "scale variation",
+    "OCC": "occlusion",
+    "DEF": "deformation",
+    "MB": "motion blur",
+    "FM": "fast motion",
+    "IPR": "in-plane rotation",
+    "OPR": "out-of-plane rotation",
+    "OV": "out of view",
+    "BC": "background clutters",
+    "LR": "low resolution",
 }
 
 _GT_FILE = "groundtruth_rect.txt"
@@ -148,8 +157,10 @@ def _resolve(found: dict, wanted: list[str], root) -> dict[str, tuple[Path, Path
         else:
             out[name] = hit
     if missing:
-        raise DataError(f"{len(missing)} sequence(s) of the list not found under {root}: {', '.join(missing[:8])}"
-                        f"{' ...' if len(missing) > 8 else ''}")
+        raise DataError(
+            f"{len(missing)} sequence(s) of the list not found under {root}: {', '.join(missing[:8])}"
+            f"{' ...' if len(missing) > 8 else ''}"
+        )
     return out
 
 
@@ -177,8 +188,15 @@ def _frame_range(name: str, version: str | None):
     return FRAME_RANGES.get(key)
 
 
-def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, check_frames: bool = True,
-                      ranges: bool = True, layout: str = "otb") -> Sequence:
+def load_otb_sequence(
+    name: str,
+    seq_dir,
+    gt_file,
+    version: str | None = None,
+    check_frames: bool = True,
+    ranges: bool = True,
+    layout: str = "otb",
+) -> Sequence:
     """One OTB-style target: frames of its official range, boxes aligned to them (see the module doc).
 
     ``ranges=False`` (UAV123, DTB70 in OTB layout): no official sub-ranges, one row per frame.
@@ -199,7 +217,7 @@ def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, c
         first, last = rng if rng is not None else (1, len(boxes))
         frames = numbered_frames(img_dir, first, last, 4)
     if rng is not None and len(boxes) != len(frames) and len(boxes) >= rng[1]:
-        boxes = boxes[rng[0] - 1: rng[1]]  # ground truth counted from frame 1: keep the range's rows
+        boxes = boxes[rng[0] - 1 : rng[1]]  # ground truth counted from frame 1: keep the range's rows
     if len(boxes) != len(frames):
         raise DataError(
             f"{gt_file} has {len(boxes)} rows but {name} has {len(frames)} frames"
@@ -217,12 +235,14 @@ def load_otb_sequence(name: str, seq_dir, gt_file, version: str | None = None, c
 
 def _load_from_map(targets: dict, version, check_frames: bool, ranges: bool, layout: str, name: str) -> Sequence:
     seq_dir, gt = targets[name]
-    return load_otb_sequence(name, seq_dir, gt, version=version, check_frames=check_frames, ranges=ranges,
-                             layout=layout)
+    return load_otb_sequence(
+        name, seq_dir, gt, version=version, check_frames=check_frames, ranges=ranges, layout=layout
+    )
 
 
-def read_otb(root, version: str | None = None, check_frames: bool = True, names=None, ranges: bool = True,
-             layout: str = "otb"):
+def read_otb(
+    root, version: str | None = None, check_frames: bool = True, names=None, ranges: bool = True, layout: str = "otb"
+):
     """OTB sequences under ``root`` as a lazy :class:`~siamfc.data.registry.SequenceList`.
 
     Args:
@@ -234,7 +254,7 @@ def read_otb(root, version: str | None = None, check_frames: bool = True, names=
         ranges: apply the official sub-ranges (False for other datasets stored OTB-style).
         layout: recorded as ``meta["layout"]``.
     """
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     if version is not None and version not in VERSIONS:
         raise DataError(f"unknown OTB version {version!r}; choose one of {sorted(VERSIONS)}")
@@ -286,7 +306,7 @@ def read_otb_json(path, version: str | None = None, check_frames: bool = False, 
     Keys such as ``jogging_1`` / ``human4_2`` become ``Jogging-1`` / ``Human4-2``. Frames are
     expected at ``images_root/<name>/img/<file>`` (default: the JSON's folder).
     """
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     path = Path(path)
     data = read_json(path, "annotation file")

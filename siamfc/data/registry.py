@@ -9,15 +9,17 @@ Names (``DATASETS``): ``otb2015``, ``otb2013``, ``otb`` (every OTB-style folder)
 ``uav123_10fps``, ``uav20l``, ``dtb70``, ``folder``, and ``bench`` (the project's evaluation
 bench: ``otb/``, ``vot2015/``, ``uav123_10fps/`` and ``dtb70/`` sub-folders scored together).
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from ..errors import DataError
-from .sequence import Sequence
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 
 class SequenceList:
@@ -52,7 +54,7 @@ class SequenceList:
     def __contains__(self, name) -> bool:
         return name in self.names
 
-    def subset(self, names) -> "SequenceList":
+    def subset(self, names) -> SequenceList:
         """Only ``names`` (in the given order); unknown names are an error."""
         names = list(names)
         unknown = [n for n in names if n not in self.names]

@@ -1,4 +1,5 @@
 """The one currency between readers and everything else: a :class:`Sequence`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frames import read_image
+from siamfc.io.frames import read_image
 
 
 @dataclass

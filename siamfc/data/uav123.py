@@ -16,6 +16,7 @@ every other sequence starts at its video's first frame. UAV20L uses the full vid
 OTB-style copies (``<seq>/img/`` + ``groundtruth_rect.txt``, as in the bench) are read by the OTB
 reader without OTB's sub-ranges.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,21 +25,35 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .box_files import read_box_file
-from .frame_files import frame_number, list_frames, natural_key, numbered_frames
-from .otb import read_otb
-from .sequence import Sequence
+from siamfc.data.box_files import read_box_file
+from siamfc.data.frame_files import frame_number, list_frames, natural_key, numbered_frames
+from siamfc.data.otb import read_otb
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
 
 SUBSETS = ("UAV123", "UAV123_10fps", "UAV20L")
 
 #: First frame (30 fps numbering) of the sequences cut from a longer video.
 SPLIT_STARTS = {
-    "bird1": (1, 775, 1573), "car1": (1, 751, 1627), "car6": (1, 487, 1807, 2953, 3925), "car8": (1, 1357),
-    "car16": (1, 415), "group1": (1, 1333, 2515, 3925), "group2": (1, 907, 1771), "group3": (1, 1567, 2827, 4369),
-    "person2": (1, 1189), "person4": (1, 1501), "person5": (1, 877), "person7": (1, 1249), "person8": (1, 1075),
-    "person12": (1, 601), "person14": (1, 847, 1813), "person17": (1, 1501), "person19": (1, 1243, 2791),
-    "truck4": (1, 577), "uav1": (1, 1555, 2473),
+    "bird1": (1, 775, 1573),
+    "car1": (1, 751, 1627),
+    "car6": (1, 487, 1807, 2953, 3925),
+    "car8": (1, 1357),
+    "car16": (1, 415),
+    "group1": (1, 1333, 2515, 3925),
+    "group2": (1, 907, 1771),
+    "group3": (1, 1567, 2827, 4369),
+    "person2": (1, 1189),
+    "person4": (1, 1501),
+    "person5": (1, 877),
+    "person7": (1, 1249),
+    "person8": (1, 1075),
+    "person12": (1, 601),
+    "person14": (1, 847, 1813),
+    "person17": (1, 1501),
+    "person19": (1, 1243, 2791),
+    "truck4": (1, 577),
+    "uav1": (1, 1555, 2473),
 }
 
 #: The 12 attribute flags of ``anno/<subset>/att/<seq>.txt``, in file order.
@@ -89,7 +104,7 @@ def _load(root, subset, check_frames, name):
 
 def read_uav123(root, subset: str = "UAV123", check_frames: bool = True, names=None):
     """UAV sequences (native or OTB-style layout) as a lazy :class:`~siamfc.data.registry.SequenceList`."""
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     if subset not in SUBSETS:
         raise DataError(f"unknown UAV subset {subset!r}; choose one of {SUBSETS}")

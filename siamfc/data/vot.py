@@ -8,6 +8,7 @@ which is what trackers are initialised with and what one-pass (OTB-style) scorin
 against. Per-frame tags (``camera_motion.tag``, ``occlusion.tag``, ... or VOT-2015's ``.label``
 files) go to ``meta["tags"]`` as ``(N,)`` bool arrays.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..geometry import polygons_to_boxes
-from .box_files import read_box_file
-from .frame_files import listed_sequences, sequence_frames
-from .sequence import Sequence
+from siamfc.data.box_files import read_box_file
+from siamfc.data.frame_files import listed_sequences, sequence_frames
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
+from siamfc.geometry import polygons_to_boxes
 
 YEARS = (2013, 2014, 2015, 2016, 2017, 2018)
 
@@ -67,7 +68,7 @@ def read_vot(root, year: int | None = None, check_frames: bool = True, names=Non
 
     ``year`` only labels the result (it fixes the EAO range of the supervised experiment).
     """
-    from .registry import SequenceList
+    from siamfc.data.registry import SequenceList
 
     root = Path(root)
     if not root.is_dir():

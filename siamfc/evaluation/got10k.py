@@ -10,16 +10,17 @@ A per-sequence AO is reported too. Speed is the toolkit's as well: the mean of `
 the frames' positive per-frame times (per sequence, and pooled over all frames). The test split
 has no public ground truth: its results are for the evaluation server.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.box_files import from_file_coords, to_file_coords
-from ..data.sequence import Sequence
-from ..errors import DataError
-from .metrics import box_iou
+from siamfc.data.box_files import from_file_coords, to_file_coords
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError
+from siamfc.evaluation.metrics import box_iou
 
 SR_THRESHOLDS = (0.5, 0.75)
 

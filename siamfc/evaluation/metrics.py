@@ -5,6 +5,7 @@ Overlap is the continuous-area IoU, which equals the OTB toolkit's pixel formula
 (``right = x + w - 1``, intersection ``min(right) - max(left) + 1``) for every box, integer or not.
 A NaN in either box gives NaN; the callers decide what a NaN frame counts as.
 """
+
 from __future__ import annotations
 
 import numpy as np

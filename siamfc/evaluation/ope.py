@@ -31,14 +31,15 @@ truth is scored on its own length and a longer one is cut to the ground truth's.
 the per-sequence curves are averaged (each sequence weighs the same), and the scores are read off
 the averaged curves -- the same as averaging the per-sequence scores.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
-from .metrics import box_iou, center_error, normalized_center_error
+from siamfc.errors import DataError
+from siamfc.evaluation.metrics import box_iou, center_error, normalized_center_error
 
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
@@ -76,8 +77,7 @@ class SequenceScore(_Scores):
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        d = {"auc": self.auc, "p20": self.p20, "norm_precision": self.norm_p, "frames": self.n_frames,
-             "fps": self.fps}
+        d = {"auc": self.auc, "p20": self.p20, "norm_precision": self.norm_p, "frames": self.n_frames, "fps": self.fps}
         d.update(self.extra)
         return d
 
@@ -126,8 +126,9 @@ def usable_ground_truth(gt) -> np.ndarray:
         return np.isfinite(gt).all(axis=1) & (gt[:, :2] > -1).all(axis=1) & (gt[:, 2:] > 0).all(axis=1)
 
 
-def score_sequence(pred, gt, *, name: str = "", absent=None, rule: str = "otb", trim: bool = False,
-                   fps: float | None = None) -> SequenceScore:
+def score_sequence(
+    pred, gt, *, name: str = "", absent=None, rule: str = "otb", trim: bool = False, fps: float | None = None
+) -> SequenceScore:
     """Score one sequence. ``pred``, ``gt``: ``(N, 4)`` boxes; ``absent``: optional ``(N,)`` bool.
 
     ``trim``: score a result of another length on the shorter of the two lengths, as the toolkits

@@ -5,6 +5,7 @@ toolkit draws them: the legend lists the trackers best first, each with its scor
 ``plot_curves`` draws the dataset's plots; ``plot_attributes`` one panel per sequence attribute
 (OTB: IV, SV, OCC, ...), each ranked on that attribute's sequences alone.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,14 +13,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import replace_atomically
-from . import ope
+from siamfc.evaluation import ope
+from siamfc.io.files import replace_atomically
 
 #: OTB's attribute names, for the panel titles.
 OTB_ATTRIBUTES = {
-    "IV": "illumination variation", "SV": "scale variation", "OCC": "occlusion", "DEF": "deformation",
-    "MB": "motion blur", "FM": "fast motion", "IPR": "in-plane rotation", "OPR": "out-of-plane rotation",
-    "OV": "out of view", "BC": "background clutter", "LR": "low resolution",
+    "IV": "illumination variation",
+    "SV": "scale variation",
+    "OCC": "occlusion",
+    "DEF": "deformation",
+    "MB": "motion blur",
+    "FM": "fast motion",
+    "IPR": "in-plane rotation",
+    "OPR": "out-of-plane rotation",
+    "OV": "out of view",
+    "BC": "background clutter",
+    "LR": "low resolution",
 }
 
 
@@ -40,12 +49,33 @@ class CurveKind:
 
 
 KINDS = (
-    CurveKind("success", "success", ope.SUCCESS_THRESHOLDS, "Overlap threshold (IoU)", "Success rate",
-              "Success plots of OPE", "AUC"),
-    CurveKind("precision", "precision", ope.PRECISION_THRESHOLDS, "Location error threshold (px)", "Precision",
-              "Precision plots of OPE", "P20"),
-    CurveKind("norm_precision", "norm_precision", ope.NORM_PRECISION_THRESHOLDS, "Normalised location error threshold",
-              "Normalised precision", "Normalised precision plots of OPE", "AUC"),
+    CurveKind(
+        "success",
+        "success",
+        ope.SUCCESS_THRESHOLDS,
+        "Overlap threshold (IoU)",
+        "Success rate",
+        "Success plots of OPE",
+        "AUC",
+    ),
+    CurveKind(
+        "precision",
+        "precision",
+        ope.PRECISION_THRESHOLDS,
+        "Location error threshold (px)",
+        "Precision",
+        "Precision plots of OPE",
+        "P20",
+    ),
+    CurveKind(
+        "norm_precision",
+        "norm_precision",
+        ope.NORM_PRECISION_THRESHOLDS,
+        "Normalised location error threshold",
+        "Normalised precision",
+        "Normalised precision plots of OPE",
+        "AUC",
+    ),
 )
 
 
@@ -111,7 +141,7 @@ def attribute_curves(report, names, attr: str) -> np.ndarray:
 
 def plot_attributes(reports, out_dir, title: str = "") -> list[Path]:
     """``attributes_success.png`` and ``attributes_precision.png``: a panel per attribute."""
-    from .report import attribute_members
+    from siamfc.evaluation.report import attribute_members
 
     members = attribute_members(reports)
     if not members:
@@ -126,9 +156,15 @@ def plot_attributes(reports, out_dir, title: str = "") -> list[Path]:
         fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), dpi=100, squeeze=False)
         for ax, (attr, names) in zip(axes.flat, members.items()):
             curves = {r.name: attribute_curves(r, names, kind.attr) for r in reports}
-            _draw(ax, kind, curves, f"{kind.heading} - {OTB_ATTRIBUTES.get(attr, attr)} ({len(names)})",
-                  _colours(reports), legend_size=6)
-        for ax in list(axes.flat)[len(members):]:
+            _draw(
+                ax,
+                kind,
+                curves,
+                f"{kind.heading} - {OTB_ATTRIBUTES.get(attr, attr)} ({len(names)})",
+                _colours(reports),
+                legend_size=6,
+            )
+        for ax in list(axes.flat)[len(members) :]:
             ax.axis("off")
         if title:
             fig.suptitle(f"{title}: {kind.heading} per attribute", fontsize=11)

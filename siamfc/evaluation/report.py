@@ -16,6 +16,7 @@ Files are read as the official toolkits read them (see :mod:`siamfc.evaluation.o
 result of another length than the sequence is scored on the shorter length, with a warning
 naming the file (``TrackerReport.warnings``; the commands print them); unusable rows repeat the box before.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from . import ope
-from .got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
-from .results import find_result, read_run_info, read_trajectory, result_path
-from .runner import PROTOCOL_FORMAT
+from siamfc.errors import DataError
+from siamfc.evaluation import ope
+from siamfc.evaluation.got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
+from siamfc.evaluation.results import find_result, read_run_info, read_trajectory, result_path
+from siamfc.evaluation.runner import PROTOCOL_FORMAT
 
 
 @dataclass
@@ -45,14 +46,26 @@ class TrackerReport:
     def overall(self) -> dict:
         s = self.summary
         if self.protocol in ("ope", "lasot"):
-            return {"auc": s.auc, "p20": s.p20, "norm_precision": s.norm_p, "fps": s.fps, "n_sequences": len(s.sequences)}
+            return {
+                "auc": s.auc,
+                "p20": s.p20,
+                "norm_precision": s.norm_p,
+                "fps": s.fps,
+                "n_sequences": len(s.sequences),
+            }
         if self.protocol == "got10k":
             d = {"ao": s.ao}
             d.update({f"sr{int(t * 100)}": s.sr(t) for t in SR_THRESHOLDS})
             d.update(fps=s.fps, n_sequences=len(s.sequences))
             return d
-        return {"eao": s.eao, "accuracy": s.accuracy, "failures": s.failures, "reliability": s.reliability,
-                "fps": s.fps, "n_sequences": len(s.sequences)}
+        return {
+            "eao": s.eao,
+            "accuracy": s.accuracy,
+            "failures": s.failures,
+            "reliability": s.reliability,
+            "fps": s.fps,
+            "n_sequences": len(s.sequences),
+        }
 
     def per_sequence(self) -> dict:
         return {seq.name: seq.as_dict() for seq in self.summary.sequences}
@@ -61,8 +74,11 @@ class TrackerReport:
         if self.protocol not in ("ope", "lasot"):
             return {}
         s = self.summary
-        return {"success": s.success.tolist(), "precision": s.precision.tolist(),
-                "norm_precision": s.norm_precision.tolist()}
+        return {
+            "success": s.success.tolist(),
+            "precision": s.precision.tolist(),
+            "norm_precision": s.norm_precision.tolist(),
+        }
 
 
 # -- finding and reading result folders --------------------------------------------------------
@@ -136,14 +152,16 @@ def check_folder(folder: Path, names, protocol: str, dataset: str | None, partia
     return have
 
 
-def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None = None, name: str | None = None) -> TrackerReport:
+def evaluate_tracker(
+    folder, seqs, protocol: str, names=None, year: int | None = None, name: str | None = None
+) -> TrackerReport:
     """Score one tracker folder on the sequences ``names`` (default: all of ``seqs``)."""
     folder = Path(folder)
     names = list(names if names is not None else seqs.names)
     fmt = PROTOCOL_FORMAT[protocol]
     warnings = []
     if protocol == "vot":
-        from .vot import sequence_bounds, summarize_vot
+        from siamfc.evaluation.vot_protocol import sequence_bounds, summarize_vot
 
         triples = []
         for n in names:
@@ -156,14 +174,17 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
             seq = seqs[n]
             traj = read_trajectory(folder, n, fmt)
             if len(traj.boxes) != len(seq) and protocol != "got10k":  # GOT-10k's toolkit refuses these too
-                warnings.append(f"{find_result(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of "
-                                f"{n}; scored on the first {min(len(traj.boxes), len(seq))}, as the toolkits do")
+                warnings.append(
+                    f"{find_result(folder, n, fmt)}: {len(traj.boxes)} rows for the {len(seq)} frames of "
+                    f"{n}; scored on the first {min(len(traj.boxes), len(seq))}, as the toolkits do"
+                )
             if protocol == "got10k":
                 scores.append(score_got10k_sequence(traj.boxes, seq, times=traj.times))
             else:
                 rule = "lasot" if protocol == "lasot" else "otb"
-                score = ope.score_sequence(traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, trim=True,
-                                           fps=traj.fps)
+                score = ope.score_sequence(
+                    traj.boxes, seq.boxes, name=n, absent=seq.absent, rule=rule, trim=True, fps=traj.fps
+                )
                 if seq.meta.get("attributes"):
                     score.extra["attributes"] = list(seq.meta["attributes"])
                 scores.append(score)
@@ -171,8 +192,9 @@ def evaluate_tracker(folder, seqs, protocol: str, names=None, year: int | None =
     return TrackerReport(name or folder.name, protocol, summary, folder, read_run_info(folder), warnings)
 
 
-def evaluate_results(paths, seqs, protocol: str, *, dataset: str | None = None, year: int | None = None,
-                     partial: bool = False) -> list[TrackerReport]:
+def evaluate_results(
+    paths, seqs, protocol: str, *, dataset: str | None = None, year: int | None = None, partial: bool = False
+) -> list[TrackerReport]:
     """Score every tracker folder of ``paths``; with ``partial``, on the sequences all of them have."""
     folders = expand_result_dirs(paths)
     haves = [check_folder(f, seqs.names, protocol, dataset, partial) for f in folders]
@@ -192,11 +214,35 @@ def _fmt(v, digits: int = 3) -> str:
 
 
 COLUMNS = {
-    "ope": [("AUC", "auc", 3), ("P20", "p20", 3), ("NormP", "norm_precision", 3), ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
-    "lasot": [("AUC", "auc", 3), ("P20", "p20", 3), ("NormP", "norm_precision", 3), ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
-    "got10k": [("AO", "ao", 3), ("SR0.5", "sr50", 3), ("SR0.75", "sr75", 3), ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
-    "vot": [("EAO", "eao", 3), ("Accuracy", "accuracy", 3), ("Failures", "failures", 0), ("Reliability", "reliability", 3),
-            ("FPS", "fps", 1), ("Seqs", "n_sequences", 0)],
+    "ope": [
+        ("AUC", "auc", 3),
+        ("P20", "p20", 3),
+        ("NormP", "norm_precision", 3),
+        ("FPS", "fps", 1),
+        ("Seqs", "n_sequences", 0),
+    ],
+    "lasot": [
+        ("AUC", "auc", 3),
+        ("P20", "p20", 3),
+        ("NormP", "norm_precision", 3),
+        ("FPS", "fps", 1),
+        ("Seqs", "n_sequences", 0),
+    ],
+    "got10k": [
+        ("AO", "ao", 3),
+        ("SR0.5", "sr50", 3),
+        ("SR0.75", "sr75", 3),
+        ("FPS", "fps", 1),
+        ("Seqs", "n_sequences", 0),
+    ],
+    "vot": [
+        ("EAO", "eao", 3),
+        ("Accuracy", "accuracy", 3),
+        ("Failures", "failures", 0),
+        ("Reliability", "reliability", 3),
+        ("FPS", "fps", 1),
+        ("Seqs", "n_sequences", 0),
+    ],
 }
 SORT_KEY = {"ope": "auc", "lasot": "auc", "got10k": "ao", "vot": "eao"}
 
@@ -253,7 +299,10 @@ def attribute_table(reports: list[TrackerReport], metric: str = "auc"):
 def format_table(headers, rows, markdown: bool = False) -> str:
     """A plain aligned table, or a Markdown one."""
     if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(headers))) + "|"]
+        lines = [
+            "| " + " | ".join(headers) + " |",
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(headers))) + "|",
+        ]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
@@ -291,9 +340,15 @@ def format_latex(headers, rows, caption: str, per_row: bool = False) -> str:
                 for i, r in enumerate(rows):
                     bold[i][j] = best is not None and r[j] == best
     cell = lambda v, b: f"\\textbf{{{_latex_escape(v)}}}" if b else _latex_escape(v)  # noqa: E731
-    lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{_latex_escape(caption)}}}",
-             "\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", "\\toprule",
-             " & ".join(_latex_escape(h) for h in headers) + " \\\\", "\\midrule"]
+    lines = [
+        "\\begin{table}[t]",
+        "\\centering",
+        f"\\caption{{{_latex_escape(caption)}}}",
+        "\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}",
+        "\\toprule",
+        " & ".join(_latex_escape(h) for h in headers) + " \\\\",
+        "\\midrule",
+    ]
     lines += [" & ".join(cell(v, b) for v, b in zip(r, bs)) + " \\\\" for r, bs in zip(rows, bold)]
     lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
     return "\n".join(lines)
@@ -303,15 +358,23 @@ def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note:
     """Everything other programs need: overall scores, per-sequence scores, curves, thresholds, and
     what made them: ``made_by`` (this report's command and version) and, per tracker, ``run``
     (its ``run.json``: the eval command, engine, weights and their SHA-256)."""
-    from ..provenance import made_by
+    from siamfc.utils.provenance import made_by
 
-    out = {"dataset": dataset, "protocol": reports[0].protocol, "root": str(root) if root else None,
-           "made_by": made_by(weights=False), "trackers": {}}
+    out = {
+        "dataset": dataset,
+        "protocol": reports[0].protocol,
+        "root": str(root) if root else None,
+        "made_by": made_by(weights=False),
+        "trackers": {},
+    }
     if note:
         out["note"] = note
     if reports[0].protocol in ("ope", "lasot"):
-        out["thresholds"] = {"success": ope.SUCCESS_THRESHOLDS.tolist(), "precision": ope.PRECISION_THRESHOLDS.tolist(),
-                             "norm_precision": ope.NORM_PRECISION_THRESHOLDS.tolist()}
+        out["thresholds"] = {
+            "success": ope.SUCCESS_THRESHOLDS.tolist(),
+            "precision": ope.PRECISION_THRESHOLDS.tolist(),
+            "norm_precision": ope.NORM_PRECISION_THRESHOLDS.tolist(),
+        }
     for r in reports:
         entry = dict(r.overall())
         entry["sequences"] = r.per_sequence()
@@ -341,8 +404,8 @@ def _jsonable(x):
 
 def provenance_lines(reports: list[TrackerReport]) -> str:
     """Markdown lines: the command of this report, and per tracker the command, engine and weights of its run."""
-    from ..provenance import command_line
-    from .. import __version__
+    from siamfc import __version__
+    from siamfc.utils.provenance import command_line
 
     lines = [f"Made by `{command_line()}` (siamfc {__version__}) from:"]
     for r in reports:
@@ -361,8 +424,18 @@ def provenance_lines(reports: list[TrackerReport]) -> str:
     return "\n".join(lines)
 
 
-def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=None, markdown_out=None,
-            latex_out=None, plots_dir=None, per_sequence: bool = False, note: str | None = None) -> str:
+def publish(
+    reports: list[TrackerReport],
+    dataset: str,
+    root=None,
+    *,
+    json_out=None,
+    markdown_out=None,
+    latex_out=None,
+    plots_dir=None,
+    per_sequence: bool = False,
+    note: str | None = None,
+) -> str:
     """Write the requested JSON / Markdown / LaTeX / plots and return the text for the terminal.
 
     Plots (OTB-style protocols): success, precision and normalised precision of the dataset, and
@@ -370,7 +443,7 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
     """
     import json
 
-    from ..fileio import write_text_atomic
+    from siamfc.io.files import write_text_atomic
 
     key = SORT_KEY[reports[0].protocol]
     reports = sorted(reports, key=lambda r: -(r.overall().get(key) or -1))  # best first in every table
@@ -392,11 +465,12 @@ def publish(reports: list[TrackerReport], dataset: str, root=None, *, json_out=N
         md += (f"\n\n{note}" if note else "") + "\n\n" + provenance_lines(reports)
         write_text_atomic(markdown_out, md + "\n")
     if latex_out:
-        tex = "\n\n".join(format_latex(*tbl, caption=f"{name} -- {title}", per_row="attribute" in name)
-                           for name, tbl in blocks)
+        tex = "\n\n".join(
+            format_latex(*tbl, caption=f"{name} -- {title}", per_row="attribute" in name) for name, tbl in blocks
+        )
         write_text_atomic(latex_out, f"% needs \\usepackage{{booktabs}}\n{tex}\n")
     if plots_dir and reports[0].protocol in ("ope", "lasot"):
-        from .plots import plot_attributes, plot_curves
+        from siamfc.evaluation.plots import plot_attributes, plot_curves
 
         paths = plot_curves(reports, plots_dir, title=dataset) + plot_attributes(reports, plots_dir, title=dataset)
         text += "\nplots: " + ", ".join(str(p) for p in paths)

@@ -22,6 +22,7 @@ Other toolkits' files are found under the names they use (:func:`find_result`): 
 (:func:`siamfc.data.otb.normalise`); an OTB-format folder may hold the OTB toolkit's own
 ``<Seq>.json`` results instead of ``.txt`` files.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.box_files import format_row, from_file_coords, parse_box_text, read_box_file, to_file_coords, write_box_file
-from ..fileio import read_json, write_text_atomic
-from ..errors import DataError
-from ..geometry import polygons_to_boxes
+from siamfc.data.box_files import (
+    format_row,
+    from_file_coords,
+    parse_box_text,
+    read_box_file,
+    to_file_coords,
+    write_box_file,
+)
+from siamfc.errors import DataError
+from siamfc.geometry import polygons_to_boxes
+from siamfc.io.files import read_json, write_text_atomic
 
 FORMATS = ("otb", "vot", "got10k")
 #: VOT trajectory markers (the toolkit's) and our marker for "this frame has a box".
@@ -80,9 +88,14 @@ def _time_file(result_file: Path) -> Path:
 def _candidates(tracker_dir: Path, fmt: str) -> dict[str, Path]:
     """Result files of a folder by their sequence name as written (OTB: ``.txt`` or toolkit ``.json``)."""
     if fmt == "otb":
-        return {p.stem: p for p in sorted(tracker_dir.glob("*"))
-                if p.suffix.lower() in (".txt", ".json") and p.is_file() and not p.stem.endswith("_time")
-                and p.name != "run.json"}
+        return {
+            p.stem: p
+            for p in sorted(tracker_dir.glob("*"))
+            if p.suffix.lower() in (".txt", ".json")
+            and p.is_file()
+            and not p.stem.endswith("_time")
+            and p.name != "run.json"
+        }
     base = tracker_dir / "baseline" if fmt == "vot" else tracker_dir
     if not base.is_dir():
         return {}
@@ -92,7 +105,7 @@ def _candidates(tracker_dir: Path, fmt: str) -> dict[str, Path]:
 def find_result(tracker_dir, seq_name: str, fmt: str) -> Path | None:
     """The result file of ``seq_name`` in ``tracker_dir``: its standard name, else the one file
     whose name matches it ignoring case, ``-``, ``_`` and spaces; None if there is none."""
-    from ..data.otb import normalise
+    from siamfc.data.otb import normalise
 
     exact = result_path(tracker_dir, seq_name, fmt)
     if exact.is_file():
@@ -100,8 +113,10 @@ def find_result(tracker_dir, seq_name: str, fmt: str) -> Path | None:
     key = normalise(seq_name)
     hits = [p for n, p in _candidates(Path(tracker_dir), fmt).items() if normalise(n) == key]
     if len(hits) > 1:
-        raise DataError(f"{tracker_dir}: {len(hits)} result files could be {seq_name}'s: "
-                        f"{', '.join(p.name for p in hits)}; keep one")
+        raise DataError(
+            f"{tracker_dir}: {len(hits)} result files could be {seq_name}'s: "
+            f"{', '.join(p.name for p in hits)}; keep one"
+        )
     return hits[0] if hits else None
 
 

@@ -16,6 +16,7 @@ dataset's or another tracker configuration's results is refused rather than mixe
 
 Timing covers ``init`` / ``update`` only (not reading the frames), as the toolkits measure it.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -27,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.sequence import Sequence
-from ..errors import DataError, SiamFCError
-from ..provenance import made_by
-from ..worker_pool import worker_pool
-from .results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
-from .trackers import TrackerSpec, box_is_usable
+from siamfc.data.sequence import Sequence
+from siamfc.errors import DataError, SiamFCError
+from siamfc.evaluation.results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
+from siamfc.evaluation.trackers import TrackerSpec, box_is_usable
+from siamfc.utils.provenance import made_by
+from siamfc.utils.worker_pool import worker_pool
 
 #: Result-file format of each protocol.
 PROTOCOL_FORMAT = {"ope": "otb", "lasot": "otb", "got10k": "got10k", "vot": "vot"}
@@ -60,7 +61,7 @@ def track_one_pass(tracker, seq: Sequence) -> Trajectory:
 
 def track_sequence(tracker, seq: Sequence, protocol: str) -> Trajectory:
     if protocol == "vot":
-        from .vot import track_supervised
+        from siamfc.evaluation.vot_protocol import track_supervised
 
         return track_supervised(tracker, seq)
     return track_one_pass(tracker, seq)
@@ -127,8 +128,18 @@ def _check_folder(tracker_dir: Path, info: dict) -> None:
         )
 
 
-def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol: str = "ope", workers: int = 1,
-                threads: int | None = None, progress: bool = True, root=None) -> RunSummary:
+def run_dataset(
+    seqs,
+    spec: TrackerSpec,
+    results_root,
+    *,
+    dataset: str,
+    protocol: str = "ope",
+    workers: int = 1,
+    threads: int | None = None,
+    progress: bool = True,
+    root=None,
+) -> RunSummary:
     """Run ``spec``'s tracker on every sequence of ``seqs`` that has no result yet.
 
     Args:
@@ -146,8 +157,13 @@ def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol
         raise DataError(f"--workers must be at least 1, got {workers}")
     fmt = PROTOCOL_FORMAT[protocol]
     tracker_dir = Path(results_root) / spec.name
-    info = {"dataset": dataset, "protocol": protocol, "format": fmt, "tracker": spec.describe(),
-            "root": str(root) if root else None}
+    info = {
+        "dataset": dataset,
+        "protocol": protocol,
+        "format": fmt,
+        "tracker": spec.describe(),
+        "root": str(root) if root else None,
+    }
     _check_folder(tracker_dir, info)
     tracker = spec.build()  # fails here, once, with a clear message (e.g. missing weights)
     tracker_dir.mkdir(parents=True, exist_ok=True)
@@ -178,8 +194,12 @@ def run_dataset(seqs, spec: TrackerSpec, results_root, *, dataset: str, protocol
         else:
             threads = threads or max(1, (os.cpu_count() or 1) // workers)
             ctx = multiprocessing.get_context("spawn")
-            with worker_pool(workers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(spec, seqs, str(tracker_dir), protocol, threads)) as pool:
+            with worker_pool(
+                workers,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(spec, seqs, str(tracker_dir), protocol, threads),
+            ) as pool:
                 futures = [pool.submit(_run_one, name) for name in todo]
                 try:
                     for fut in as_completed(futures):

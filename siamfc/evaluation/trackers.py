@@ -18,6 +18,7 @@ their confidence through ``getTrackingScore()``, which is used when present.
 
 A :class:`TrackerSpec` is a picklable recipe (worker processes build their own tracker from it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,9 +27,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ConfigError, InvalidBoxError
-from ..frames import as_bgr
-from ..tracking.tracker import TrackResult, check_box
+from siamfc.errors import ConfigError, InvalidBoxError
+from siamfc.io.frames import as_bgr
+from siamfc.tracking.tracker import TrackResult, check_box
 
 PEERS = ("csrt", "kcf", "mil", "nano", "vit")
 KINDS = ("siamfc",) + PEERS
@@ -81,12 +82,14 @@ class OpenCVTracker:
         try:
             self._tracker.init(img, to_cv_rect(box))
         except cv2.error as exc:
-            raise InvalidBoxError(f"OpenCV {self.kind} rejected the box {box}: {str(exc).strip().splitlines()[-1]}") from None
+            raise InvalidBoxError(
+                f"OpenCV {self.kind} rejected the box {box}: {str(exc).strip().splitlines()[-1]}"
+            ) from None
         self._last = tuple(float(v) for v in box)
 
     def update(self, frame) -> TrackResult:
         if self._tracker is None:
-            from ..errors import TrackerStateError
+            from siamfc.errors import TrackerStateError
 
             raise TrackerStateError("update() called before init()")
         ok, rect = self._tracker.update(as_bgr(frame))
@@ -135,19 +138,32 @@ class TrackerSpec:
     def build(self):
         """A ready tracker (raises WeightsError / ConfigError with one clear line if it cannot be)."""
         if self.kind == "siamfc":
-            from ..tracking import SiamFCTracker
+            from siamfc.tracking import SiamFCTracker
 
-            return SiamFCTracker(params=self.params, weights=self.weights, device=self.device, backend=self.backend,
-                                 precision=self.precision, exported=self.exported, resampling=self.resampling,
-                                 **dict(self.overrides))
+            return SiamFCTracker(
+                params=self.params,
+                weights=self.weights,
+                device=self.device,
+                backend=self.backend,
+                precision=self.precision,
+                exported=self.exported,
+                resampling=self.resampling,
+                **dict(self.overrides),
+            )
         return OpenCVTracker(self.kind, self.onnx)
 
     def describe(self) -> dict:
         d = {"tracker": self.kind, "name": self.name}
         if self.kind == "siamfc":
-            d.update(weights=str(self.weights) if self.weights else "default", params=self.params,
-                     overrides=dict(self.overrides), device=self.device, backend=self.backend, precision=self.precision,
-                     exported=self.exported)
+            d.update(
+                weights=str(self.weights) if self.weights else "default",
+                params=self.params,
+                overrides=dict(self.overrides),
+                device=self.device,
+                backend=self.backend,
+                precision=self.precision,
+                exported=self.exported,
+            )
             if self.resampling:  # else the model card's, recorded as run.json's "resampling"
                 d["resampling"] = self.resampling
         elif self.onnx:

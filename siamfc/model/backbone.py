@@ -3,12 +3,13 @@
 AlexNet-like, fully convolutional, **no padding anywhere**, total stride 8, so that
 phi(L_{8k} x) = L_k phi(x) (paper eq. 1) holds on the valid region of the output.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .architecture import STRIDE
+from siamfc.model.architecture import STRIDE
 
 
 def _conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:

@@ -32,6 +32,7 @@ How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
   correlation is bilinear in the two feature maps. conv1-conv4 features are unchanged; conv5
   features are the source's times ``a`` (recorded in the model card as ``conv5_scale``).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,10 +43,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import WeightsError
-from ..fileio import file_sha256
-from .siamfc import SiamFC
-from .weights import load_state, save_weights
+from siamfc.errors import WeightsError
+from siamfc.io.files import file_sha256
+from siamfc.model.siamfc import SiamFC
+from siamfc.model.weights import load_state, save_weights
 
 FORMATS = ("siamfc-pytorch", "matconvnet", "tflite")
 #: Batch-norm epsilon of siamfc-pytorch's AlexNetV1 (``_BatchNorm2d``).
@@ -75,8 +76,9 @@ def _check_and_load(model: SiamFC, state: dict[str, torch.Tensor], source: str) 
 
 
 # -- siamfc-pytorch -----------------------------------------------------------------------------
-def from_siamfc_pytorch(state: dict[str, torch.Tensor], source: str = "siamfc-pytorch weights",
-                        source_eps: float = SIAMFC_PYTORCH_EPS) -> SiamFC:
+def from_siamfc_pytorch(
+    state: dict[str, torch.Tensor], source: str = "siamfc-pytorch weights", source_eps: float = SIAMFC_PYTORCH_EPS
+) -> SiamFC:
     """A :class:`SiamFC` computing what siamfc-pytorch's ``Net`` computes on the RGB version of a frame."""
     state = {re.sub(r"^module\.", "", k): v for k, v in state.items()}  # saved from DataParallel
     if not any(k.startswith("backbone.conv1.") for k in state):
@@ -117,8 +119,10 @@ def read_matconvnet_params(path) -> dict[str, np.ndarray]:
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
         raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {exc}") from None
     if "net" not in mat and any("dagnn.DagNN" in repr(v) for k, v in mat.items() if not k.startswith("__")):
-        raise WeightsError(f"{path} holds a MATLAB dagnn.DagNN object, which only MATLAB can read: load it in MATLAB "
-                           "and re-save it as a struct with `net = net.saveobj(); save(file, 'net')`")
+        raise WeightsError(
+            f"{path} holds a MATLAB dagnn.DagNN object, which only MATLAB can read: load it in MATLAB "
+            "and re-save it as a struct with `net = net.saveobj(); save(file, 'net')`"
+        )
     _check_matconvnet_pooling(mat, path)
     try:
         params = mat["net"]["params"][0, 0]
@@ -148,9 +152,11 @@ def _check_matconvnet_pooling(mat: dict, path: Path) -> None:
         except (KeyError, ValueError, IndexError, TypeError):
             continue
         if stride is not None and stride and any(int(v) != 2 for v in stride):
-            raise WeightsError(f"{path}: pooling layer {name} has stride {'x'.join(str(int(v)) for v in stride)}; "
-                               "SiamFC's AlexNet pools with stride 2 (total stride 8). A stride-1 pool2 (total stride "
-                               "4) is CFNet's network, which this tracker does not run")
+            raise WeightsError(
+                f"{path}: pooling layer {name} has stride {'x'.join(str(int(v)) for v in stride)}; "
+                "SiamFC's AlexNet pools with stride 2 (total stride 8). A stride-1 pool2 (total stride "
+                "4) is CFNet's network, which this tracker does not run"
+            )
 
 
 def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet weights") -> tuple[SiamFC, dict]:
@@ -212,7 +218,7 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
 # -- files ----------------------------------------------------------------------------------------
 def detect_format(path) -> str:
     """The format of ``path``: by extension, else by content (a TFLite file's identifier)."""
-    from .tflite import is_tflite
+    from siamfc.model.tflite import is_tflite
 
     suffix = Path(path).suffix.lower()
     if suffix == ".mat":
@@ -230,25 +236,35 @@ def from_tflite(src: Path, adjust=None) -> tuple[SiamFC, dict]:
     The score adjustment comes from ``src`` itself (the whole-model file), from ``adjust`` (the
     cross-correlation or whole-model file), or from such a file beside ``src``.
     """
-    from .tflite import read_score_adjustment, read_tflite, to_state_dict
+    from siamfc.model.tflite import read_score_adjustment, read_tflite, to_state_dict
 
     net = read_tflite(src)
     facts = {}
     if net.score_gain is None:
-        candidates = [Path(adjust)] if adjust else sorted(
-            p for p in src.parent.glob("*.tflite") if p.name.startswith(("cross_correlation", "whole_model")))
+        candidates = (
+            [Path(adjust)]
+            if adjust
+            else sorted(
+                p for p in src.parent.glob("*.tflite") if p.name.startswith(("cross_correlation", "whole_model"))
+            )
+        )
         for path in candidates:
             net.score_gain, net.score_bias = read_score_adjustment(path)
             if net.score_gain is not None:
                 facts["score_adjustment_from"] = {"file": path.name, "sha256": file_sha256(path)}
                 break
         else:
-            raise WeightsError(f"{src} has no score adjustment and "
-                               + (f"{adjust} has none either" if adjust else "no cross_correlation*/whole_model*.tflite "
-                                  "lies beside it") + "; pass the file that has it with --adjust")
+            raise WeightsError(
+                f"{src} has no score adjustment and "
+                + (
+                    f"{adjust} has none either"
+                    if adjust
+                    else "no cross_correlation*/whole_model*.tflite lies beside it"
+                )
+                + "; pass the file that has it with --adjust"
+            )
     state, more = to_state_dict(net, head_gain=SiamFC().head.gain)
     return _check_and_load(SiamFC(), state, str(src)), {**more, **facts}
-
 
 
 def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict | None = None) -> tuple[Path, dict]:
@@ -268,18 +284,24 @@ def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict
     extra = {}
     if fmt == "siamfc-pytorch":
         model = from_siamfc_pytorch(load_state(src), source=str(src))
-        notes = ("conv1 input channels reversed (RGB -> BGR); BN multipliers rescaled from eps 1e-6 to 1e-5; "
-                 "head: gain 0.001, bias 0 (as the source)")
+        notes = (
+            "conv1 input channels reversed (RGB -> BGR); BN multipliers rescaled from eps 1e-6 to 1e-5; "
+            "head: gain 0.001, bias 0 (as the source)"
+        )
     elif fmt == "matconvnet":
         model, extra = from_matconvnet(read_matconvnet_params(src), source=str(src))
-        notes = ("conv1 input channels reversed (RGB -> BGR); BN moments (mean, std) -> running mean/var with "
-                 "multipliers rescaled for eps 1e-5; score adjustment folded into conv5 (x conv5_scale) and the bias")
+        notes = (
+            "conv1 input channels reversed (RGB -> BGR); BN moments (mean, std) -> running mean/var with "
+            "multipliers rescaled for eps 1e-5; score adjustment folded into conv5 (x conv5_scale) and the bias"
+        )
     else:
         model, extra = from_tflite(src, adjust)
-        notes = (f"{extra['quantisation']}: weights scale x (q - zero_point) per output channel, int32 biases "
-                 "input_scale x weight_scale x q; two-branch convolutions -> grouped convolutions; conv1 input "
-                 "channels reversed (RGB -> BGR) and the input quantisation folded into conv1; batch norm folded "
-                 "in the source (identity BN layers here); score gain folded into conv5 (x conv5_scale), bias kept")
+        notes = (
+            f"{extra['quantisation']}: weights scale x (q - zero_point) per output channel, int32 biases "
+            "input_scale x weight_scale x q; two-branch convolutions -> grouped convolutions; conv1 input "
+            "channels reversed (RGB -> BGR) and the input quantisation folded into conv1; batch norm folded "
+            "in the source (identity BN layers here); score gain folded into conv5 (x conv5_scale), bias kept"
+        )
     card = {
         "architecture": "siamfc-alexnet",
         "converted_from": {"file": src.name, "format": fmt, "sha256": file_sha256(src)},

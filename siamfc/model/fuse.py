@@ -1,4 +1,5 @@
 """Inference-time rewrites of a trained embedding that keep its function."""
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """The correlation head: f(z, x) = gain * (phi(z) * phi(x)) + b (paper eq. 2 + the adjust layer)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,12 +1,13 @@
 """SiamFC = a shared embedding phi + the correlation head."""
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .architecture import STRIDE
-from .backbone import AlexNetEmbedding
-from .head import CorrelationHead
+from siamfc.model.architecture import STRIDE
+from siamfc.model.backbone import AlexNetEmbedding
+from siamfc.model.head import CorrelationHead
 
 
 class SiamFC(nn.Module):

@@ -25,6 +25,7 @@ RGB input -> BGR (conv1's input channels reversed); the input quantisation folde
 batch norm set to the identity (the convolutions carry it); the score gain folded into conv5 as
 for MatConvNet files when it is not 0.001.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import WeightsError
+from siamfc.errors import WeightsError
 
 #: SiamFC's AlexNet as TFLite stores it: filters ``(out, kH, kW, in)`` per branch, stride, branches.
 LAYERS = {
@@ -100,7 +101,9 @@ class _Graph:
             self.ops = [self._op(k) for k in range(self.graph.OperatorsLength())]
             self.names = [self.graph.Tensors(i).Name().decode() for i in range(self.graph.TensorsLength())]
         except Exception as exc:  # noqa: BLE001 - a truncated or corrupt flatbuffer fails anywhere
-            raise WeightsError(f"{path} is truncated or corrupt (cannot parse its flatbuffer: {type(exc).__name__})") from None
+            raise WeightsError(
+                f"{path} is truncated or corrupt (cannot parse its flatbuffer: {type(exc).__name__})"
+            ) from None
         self.type_names = _enum_names(tfl.TensorType)
 
     def _op(self, k: int):
@@ -135,14 +138,17 @@ class _Graph:
         try:
             return np.frombuffer(data.tobytes(), dtype=dtypes[kind]).reshape(shape)
         except ValueError:
-            raise WeightsError(f"{self.path}: tensor {self.names[i]} holds {data.size} bytes, too few for {shape} "
-                               "(truncated file?)") from None
+            raise WeightsError(
+                f"{self.path}: tensor {self.names[i]} holds {data.size} bytes, too few for {shape} (truncated file?)"
+            ) from None
 
     def dequantised(self, i: int, expect=("INT8", "FLOAT32")) -> np.ndarray:
         """Tensor ``i`` as float64: ``scale * (q - zero_point)`` along its quantised dimension."""
         kind = self.type_of(i)
         if kind not in expect:
-            raise WeightsError(f"{self.path}: {self.names[i]} is {kind}; supported quantisation types: {', '.join(expect)}")
+            raise WeightsError(
+                f"{self.path}: {self.names[i]} is {kind}; supported quantisation types: {', '.join(expect)}"
+            )
         q = self.raw(i).astype(np.float64)
         if kind == "FLOAT32":
             return q
@@ -172,9 +178,11 @@ def _check_geometry(graph: _Graph, layer: str, op, source: str) -> None:
     opts = _options(graph, op, "CONV_2D")
     stride = LAYERS[layer][1]
     if (opts.StrideH(), opts.StrideW()) != (stride, stride) or opts.Padding() != tfl.Padding.VALID:
-        raise WeightsError(f"{source}: {layer} has stride {opts.StrideH()}x{opts.StrideW()} and padding "
-                           f"{'VALID' if opts.Padding() == tfl.Padding.VALID else 'SAME'}; SiamFC's AlexNet has stride "
-                           f"{stride} and no padding (not SiamFC's AlexNet)")
+        raise WeightsError(
+            f"{source}: {layer} has stride {opts.StrideH()}x{opts.StrideW()} and padding "
+            f"{'VALID' if opts.Padding() == tfl.Padding.VALID else 'SAME'}; SiamFC's AlexNet has stride "
+            f"{stride} and no padding (not SiamFC's AlexNet)"
+        )
     if (opts.DilationHFactor(), opts.DilationWFactor()) != (1, 1):
         raise WeightsError(f"{source}: {layer} is dilated; SiamFC's AlexNet is not")
 
@@ -195,16 +203,20 @@ def read_tflite(path) -> TFLiteNetwork:
         layer, branch = _WEIGHT_NAME.search(name).groups()
         layers.setdefault(layer, {})[int(branch or 1)] = op
     if set(layers) != set(LAYERS):
-        raise WeightsError(f"{source} is not SiamFC's AlexNet: convolution layers {sorted(layers) or 'none'} found by "
-                           f"name, conv1-conv5 needed")
+        raise WeightsError(
+            f"{source} is not SiamFC's AlexNet: convolution layers {sorted(layers) or 'none'} found by "
+            f"name, conv1-conv5 needed"
+        )
     pools = [op for op in graph.ops if op[0] == "MAX_POOL_2D"]
     for op in pools:
         opts = _options(graph, op, "MAX_POOL_2D")
         geometry = (opts.FilterHeight(), opts.FilterWidth(), opts.StrideH(), opts.StrideW())
         if geometry != (3, 3, 2, 2):
-            raise WeightsError(f"{source}: a max pooling is {geometry[0]}x{geometry[1]} with stride "
-                               f"{geometry[2]}x{geometry[3]}; SiamFC's AlexNet pools 3x3 with stride 2 (total stride 8). "
-                               "A stride-1 pool2 is CFNet's stride-4 network, which this tracker does not run")
+            raise WeightsError(
+                f"{source}: a max pooling is {geometry[0]}x{geometry[1]} with stride "
+                f"{geometry[2]}x{geometry[3]}; SiamFC's AlexNet pools 3x3 with stride 2 (total stride 8). "
+                "A stride-1 pool2 is CFNet's stride-4 network, which this tracker does not run"
+            )
     if not pools:
         raise WeightsError(f"{source}: no max pooling found; not SiamFC's AlexNet")
 
@@ -217,8 +229,10 @@ def read_tflite(path) -> TFLiteNetwork:
     filters, biases, kinds = {}, {}, set()
     for layer, (shape, _, branches) in LAYERS.items():
         if sorted(layers[layer]) != list(range(1, branches + 1)):
-            raise WeightsError(f"{source}: {layer} has branches {sorted(layers[layer])}; SiamFC's AlexNet has "
-                               f"{branches} group(s) there (not SiamFC's AlexNet)")
+            raise WeightsError(
+                f"{source}: {layer} has branches {sorted(layers[layer])}; SiamFC's AlexNet has "
+                f"{branches} group(s) there (not SiamFC's AlexNet)"
+            )
         ws, bs = [], []
         for b in range(1, branches + 1):
             op = layers[layer][b]
@@ -227,8 +241,10 @@ def read_tflite(path) -> TFLiteNetwork:
             kinds.add(graph.type_of(w_idx))
             w = graph.dequantised(w_idx)
             if w.shape != shape:
-                raise WeightsError(f"{source}: {layer} filters have shape {w.shape}, SiamFC's AlexNet has {shape} "
-                                   "(O x kH x kW x I per group): not SiamFC's AlexNet")
+                raise WeightsError(
+                    f"{source}: {layer} filters have shape {w.shape}, SiamFC's AlexNet has {shape} "
+                    "(O x kH x kW x I per group): not SiamFC's AlexNet"
+                )
             bias = np.zeros(shape[0]) if b_idx < 0 else _bias(graph, b_idx, w_idx, x_idx, source)
             if (layer, b) in bn:  # the whole-model file: y = (conv + bias) * mul + add
                 mul = graph.dequantised(bn[(layer, b)]["mul_0"]).reshape(-1)
@@ -242,8 +258,11 @@ def read_tflite(path) -> TFLiteNetwork:
     gain, bias = read_score_adjustment(graph)
     scales = [graph.quant(layers[layer][1][1][1])[0] for layer in LAYERS]  # conv weights' scales
     per_channel = all(s is not None and s.size > 1 for s in scales)
-    quant = ("float32" if kinds == {"FLOAT32"} else
-             f"{'/'.join(sorted(k.lower() for k in kinds))} {'per-channel' if per_channel else 'per-tensor'}, dequantised")
+    quant = (
+        "float32"
+        if kinds == {"FLOAT32"}
+        else f"{'/'.join(sorted(k.lower() for k in kinds))} {'per-channel' if per_channel else 'per-tensor'}, dequantised"
+    )
     return TFLiteNetwork(filters, biases, in_scale, in_zp, gain, bias, quant)
 
 
@@ -269,8 +288,14 @@ def _bias(graph: _Graph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.
 def _input_quantisation(graph: _Graph) -> tuple[float, float]:
     """Real value of a raw pixel ``p`` at conv1 is ``scale * (p - zero_point)`` (pixels fed as uint8)."""
     graph_inputs = [int(i) for i in graph.graph.InputsAsNumpy()]
-    x = next((i for i in graph_inputs if graph.type_of(i) in ("UINT8", "INT8", "FLOAT32")
-              and graph.graph.Tensors(i).ShapeAsNumpy()[-1] == 3), None)
+    x = next(
+        (
+            i
+            for i in graph_inputs
+            if graph.type_of(i) in ("UINT8", "INT8", "FLOAT32") and graph.graph.Tensors(i).ShapeAsNumpy()[-1] == 3
+        ),
+        None,
+    )
     if x is None:
         raise WeightsError(f"{graph.path}: no 3-channel image input")
     if graph.type_of(x) == "FLOAT32":
@@ -311,8 +336,10 @@ def to_state_dict(net: TFLiteNetwork, head_gain: float = 1e-3, bn_eps: float = 1
     Returns the state and facts for the model card.
     """
     if net.score_gain is None:
-        raise WeightsError("the TFLite file has no score adjustment (detection/mul/x, detection/biases); "
-                           "pass the whole-model or cross-correlation file with --adjust")
+        raise WeightsError(
+            "the TFLite file has no score adjustment (detection/mul/x, detection/biases); "
+            "pass the whole-model or cross-correlation file with --adjust"
+        )
     if not net.score_gain > 0:
         raise WeightsError(f"the score gain is {net.score_gain:g}; only a positive gain can be folded into conv5")
     state = {}
@@ -334,8 +361,13 @@ def to_state_dict(net: TFLiteNetwork, head_gain: float = 1e-3, bn_eps: float = 1
     state["backbone.conv5.0.weight"] = state["backbone.conv5.0.weight"] * scale
     state["backbone.conv5.0.bias"] = state["backbone.conv5.0.bias"] * scale
     state["head.bias"] = torch.tensor([net.score_bias], dtype=torch.float32)
-    facts = {"quantisation": net.quantisation, "source_score_gain": net.score_gain, "source_score_bias": net.score_bias,
-             "conv5_scale": scale, "input_quantisation": {"scale": net.input_scale, "zero_point": net.input_zero_point}}
+    facts = {
+        "quantisation": net.quantisation,
+        "source_score_gain": net.score_gain,
+        "source_score_bias": net.score_bias,
+        "conv5_scale": scale,
+        "input_quantisation": {"scale": net.input_scale, "zero_point": net.input_zero_point},
+    }
     return state, facts
 
 
@@ -384,10 +416,14 @@ def int8_agreement(model, embedding_file, whole_model_file, crops) -> list[dict]
         q = q.reshape(scores.shape)
         below = q < 250
         ref_scores = s_scale[0] * (q.astype(np.float64) - s_zp[0])
-        out.append({"feature_max_diff_steps": float(np.abs(feat - ref).max() / f_scale[0]),
-                    "feature_range": float(np.abs(ref).max()),
-                    "feature_correlation": float(np.corrcoef(feat.ravel(), ref.ravel())[0, 1]),
-                    "score_cells_below_saturation": int(below.sum()),
-                    "score_correlation": float(np.corrcoef(scores[below], ref_scores[below])[0, 1]),
-                    "score_max_diff": float(np.abs(scores[below] - ref_scores[below]).max())})
+        out.append(
+            {
+                "feature_max_diff_steps": float(np.abs(feat - ref).max() / f_scale[0]),
+                "feature_range": float(np.abs(ref).max()),
+                "feature_correlation": float(np.corrcoef(feat.ravel(), ref.ravel())[0, 1]),
+                "score_cells_below_saturation": int(below.sum()),
+                "score_correlation": float(np.corrcoef(scores[below], ref_scores[below])[0, 1]),
+                "score_max_diff": float(np.abs(scores[below] - ref_scores[below]).max()),
+            }
+        )
     return out

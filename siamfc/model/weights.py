@@ -3,6 +3,7 @@
 ``weights.safetensors`` holds the state dict of :class:`~siamfc.model.SiamFC` in fp32;
 ``weights.json`` (same stem) holds the card: architecture, training data, schedule, scores, date.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from ..errors import WeightsError
-from ..fileio import file_sha256, replace_atomically, write_text_atomic
-from .architecture import ARCHITECTURE
-from .siamfc import SiamFC
+from siamfc.errors import WeightsError
+from siamfc.io.files import file_sha256, replace_atomically, write_text_atomic
+from siamfc.model.architecture import ARCHITECTURE
+from siamfc.model.siamfc import SiamFC
 
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
 _SHIPPED_DIR = _ASSETS / "weights"
@@ -93,7 +94,9 @@ def load_state(path) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
-        raise WeightsError(f"cannot read weights file {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise WeightsError(
+            f"cannot read weights file {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]  # a training checkpoint
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -115,7 +118,9 @@ def load_into(model: SiamFC, state: dict[str, torch.Tensor], source="weights") -
         )
     for k, v in state.items():
         if tuple(v.shape) != tuple(own[k].shape):
-            raise WeightsError(f"{source}: {k} has shape {tuple(v.shape)}, the architecture needs {tuple(own[k].shape)}")
+            raise WeightsError(
+                f"{source}: {k} has shape {tuple(v.shape)}, the architecture needs {tuple(own[k].shape)}"
+            )
     model.load_state_dict({**own, **state}, strict=True)
     return model
 
@@ -146,6 +151,8 @@ def read_card(path=None) -> dict:
         raise WeightsError(f"model card {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     recorded = card.get("weights_sha256")
     if recorded and path.is_file() and recorded != file_sha256(path):
-        raise WeightsError(f"model card {p} belongs to other weights than {path} (weights_sha256 differs); "
-                           "re-save the weights with their card")
+        raise WeightsError(
+            f"model card {p} belongs to other weights than {path} (weights_sha256 differs); "
+            "re-save the weights with their card"
+        )
     return card

@@ -8,11 +8,12 @@ Precisions: ``fp32``, ``bf16``, ``int8`` (OpenVINO, with a calibrated graph: :mo
 Backends: ``torch`` (eager), ``torch-compile`` (Inductor), ``onnxruntime`` and ``openvino`` (both
 run an export: :func:`export`, ``siamfc export``).
 """
-from ..errors import BackendUnavailable
-from .engine import Engine
-from .export import export, read_manifest
-from .onnx_engines import OnnxRuntimeEngine, OpenVINOEngine
-from .select import (
+
+from siamfc.errors import BackendUnavailable
+from siamfc.runtime.engine import Engine
+from siamfc.runtime.export import export, read_manifest
+from siamfc.runtime.onnx_engines import OnnxRuntimeEngine, OpenVINOEngine
+from siamfc.runtime.select import (
     AUTO_ORDER,
     BACKENDS,
     PRECISIONS,
@@ -24,7 +25,7 @@ from .select import (
     create_engine,
     int8_export,
 )
-from .torch_engine import TorchEngine
+from siamfc.runtime.torch_engine import TorchEngine
 
 __all__ = [
     "AUTO_ORDER",

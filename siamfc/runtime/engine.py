@@ -5,18 +5,21 @@ Engines take crops exactly as the tracker makes them -- ``uint8`` arrays in ``(N
 intermediate copy, and returns plain NumPy score maps. Engines hold no tracking state: one
 engine can serve several trackers (e.g. every sequence of an evaluation).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidFrameError
-from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE, STRIDE
+from siamfc.errors import InvalidFrameError
+from siamfc.model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE, STRIDE
 
 
 def check_crops(images: np.ndarray) -> np.ndarray:
     """Crops must be ``(N, H, W, 3)`` uint8; anything else is a caller bug worth one clear line."""
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        what = f"{images.dtype} array of shape {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
+        what = (
+            f"{images.dtype} array of shape {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
+        )
         raise InvalidFrameError(f"engine input must be uint8 crops of shape (N, H, W, 3), got {what}")
     return images
 

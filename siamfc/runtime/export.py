@@ -18,6 +18,7 @@ A reader checks the hashes (:func:`read_manifest`), so a corrupt file is refused
 toolchain differs from the running one (:func:`stale_reason`): a changed exporter never reuses a
 stale graph.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,11 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SiamFCError, WeightsError
-from ..fileio import file_sha256, replace_atomically, writable_folder, write_text_atomic
-from ..model.backbone import AlexNetEmbedding
-from ..model.fuse import fold_batchnorm
-from ..model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
+from siamfc.errors import SiamFCError, WeightsError
+from siamfc.io.files import file_sha256, replace_atomically, writable_folder, write_text_atomic
+from siamfc.model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
+from siamfc.model.backbone import AlexNetEmbedding
+from siamfc.model.fuse import fold_batchnorm
 
 FORMATS = ("onnx", "openvino")
 MANIFEST = "export.json"
@@ -93,7 +94,7 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
     try:
         import onnx  # noqa: F401 - torch's exporter needs it; fail here with one line, not deep inside torch
     except ImportError:
-        raise SiamFCError("exporting needs the onnx package: pip install 'siamfc[onnx]'") from None
+        raise SiamFCError("exporting needs the onnx package: pip install onnx") from None
     if format == "openvino":
         _import_openvino()
     out_dir = writable_folder(out_dir, "the export")
@@ -101,18 +102,29 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
     correlation = CorrelationGraph(model.head).cpu()
     feat = backbone.backbone(torch.zeros(1, 3, INSTANCE_SIZE, INSTANCE_SIZE))
     examples = {
-        "backbone": ((torch.zeros(1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3, dtype=torch.uint8),), ["image"], ["features"],
-                     {"image": {0: "batch", 1: "height", 2: "width"}, "features": {0: "batch", 2: "fh", 3: "fw"}}),
-        "correlation": ((feat[:, :, :6, :6].contiguous(), feat.expand(3, -1, -1, -1).contiguous()),
-                        ["exemplar_features", "search_features"], ["scores"],
-                        {"search_features": {0: "scales", 2: "sh", 3: "sw"}, "scores": {0: "scales", 1: "rh", 2: "rw"}}),
+        "backbone": (
+            (torch.zeros(1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3, dtype=torch.uint8),),
+            ["image"],
+            ["features"],
+            {"image": {0: "batch", 1: "height", 2: "width"}, "features": {0: "batch", 2: "fh", 3: "fw"}},
+        ),
+        "correlation": (
+            (feat[:, :, :6, :6].contiguous(), feat.expand(3, -1, -1, -1).contiguous()),
+            ["exemplar_features", "search_features"],
+            ["scores"],
+            {"search_features": {0: "scales", 2: "sh", 3: "sw"}, "scores": {0: "scales", 1: "rh", 2: "rw"}},
+        ),
     }
     files = []
     for name, graph in (("backbone", backbone), ("correlation", correlation)):
         args, inputs, outputs, dynamic = examples[name]
         target = out_dir / f"{name}.onnx"
-        replace_atomically(target, lambda tmp, g=graph, a=args, i=inputs, o=outputs, d=dynamic: torch.onnx.export(
-            g, a, str(tmp), input_names=i, output_names=o, opset_version=opset, dynamic_axes=d, dynamo=False))
+        replace_atomically(
+            target,
+            lambda tmp, g=graph, a=args, i=inputs, o=outputs, d=dynamic: torch.onnx.export(
+                g, a, str(tmp), input_names=i, output_names=o, opset_version=opset, dynamic_axes=d, dynamo=False
+            ),
+        )
         files.append(target.name)
         if format == "openvino":
             ov = _import_openvino()
@@ -121,9 +133,16 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
             # telemetry); compress_to_fp16=False keeps the fp32 weights, the runtime picks the precision.
             ov.save_model(ov.Core().read_model(str(target)), str(xml), compress_to_fp16=False)
             files += [xml.name, xml.with_suffix(".bin").name]
-    manifest = {"architecture": ARCHITECTURE, "format": format, "precision": "fp32", "opset": opset,
-                "weights_digest": weights_digest(model), "gain": float(model.head.gain),
-                "bias": model.head.bias.detach().item(), "toolchain": toolchain(format)}
+    manifest = {
+        "architecture": ARCHITECTURE,
+        "format": format,
+        "precision": "fp32",
+        "opset": opset,
+        "weights_digest": weights_digest(model),
+        "gain": float(model.head.gain),
+        "bias": model.head.bias.detach().item(),
+        "toolchain": toolchain(format),
+    }
     write_manifest(out_dir, manifest, files)
     return out_dir
 
@@ -140,7 +159,7 @@ def _import_openvino():
     try:
         import openvino
     except ImportError:
-        raise SiamFCError("the OpenVINO format needs the openvino package: pip install 'siamfc[openvino]'") from None
+        raise SiamFCError("the OpenVINO format needs the openvino package: pip install openvino") from None
     return openvino
 
 
@@ -181,7 +200,9 @@ def read_manifest(export_dir) -> dict:
         if not path.is_file():
             raise WeightsError(f"{export_dir} is missing {name}")
         if _file_digest(path) != digest:
-            raise WeightsError(f"{path} is corrupt or was changed after export (its SHA-256 is not the one in {MANIFEST})")
+            raise WeightsError(
+                f"{path} is corrupt or was changed after export (its SHA-256 is not the one in {MANIFEST})"
+            )
     for name in GRAPHS:
         if not any(f"{name}{ext}" in files for ext in (".onnx", ".xml")):
             raise WeightsError(f"{export_dir} has no {name} graph")

@@ -4,16 +4,17 @@ Both check that the graphs they load *are* SiamFC's -- input names, types and th
 a blank exemplar -- so a file of another architecture fails with one line at load time, not with
 a shape error on the first frame.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import BackendUnavailable, ConfigError, WeightsError
-from ..model.architecture import EXEMPLAR_SIZE
-from .engine import Engine, check_crops
-from .export import read_manifest
+from siamfc.errors import BackendUnavailable, ConfigError, WeightsError
+from siamfc.model.architecture import EXEMPLAR_SIZE
+from siamfc.runtime.engine import Engine, check_crops
+from siamfc.runtime.export import read_manifest
 
 #: phi of a 127x127 exemplar: (1, 256, 6, 6).
 EXEMPLAR_FEATURES = (1, 256, 6, 6)
@@ -65,7 +66,9 @@ class OnnxRuntimeEngine(Engine):
         try:
             import onnxruntime as ort
         except ImportError:
-            raise BackendUnavailable("the onnxruntime backend needs onnxruntime: pip install 'siamfc[onnx]'") from None
+            raise BackendUnavailable(
+                "the onnxruntime backend needs onnxruntime: pip install 'siamfc[onnxruntime]'"
+            ) from None
         export_dir = Path(export_dir)
         if read_manifest(export_dir).get("precision", "fp32") != "fp32":
             raise ConfigError(f"{export_dir} is an int8 OpenVINO export: run it with the openvino backend")
@@ -82,7 +85,10 @@ class OnnxRuntimeEngine(Engine):
                 session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
                 raise WeightsError(f"cannot load {path}: {str(exc).splitlines()[0]}") from None
-            types = [(i.name, i.type.removeprefix("tensor(").rstrip(")").replace("float", "float32")) for i in session.get_inputs()]
+            types = [
+                (i.name, i.type.removeprefix("tensor(").rstrip(")").replace("float", "float32"))
+                for i in session.get_inputs()
+            ]
             _check_signature(path, types, expected)
             self.sessions[name] = session
         _probe(self, export_dir)
@@ -111,16 +117,19 @@ class OpenVINOEngine(Engine):
         try:
             import openvino as ov
         except ImportError:
-            raise BackendUnavailable("the openvino backend needs openvino: pip install 'siamfc[openvino]'") from None
+            raise BackendUnavailable("the openvino backend needs openvino: pip install openvino") from None
         if precision not in ("fp32", "bf16", "int8"):
             raise ConfigError(f"precision must be 'fp32', 'bf16' or 'int8', got {precision!r}")
         self.precision = precision
         export_dir = Path(export_dir)
         quantized = read_manifest(export_dir).get("precision", "fp32") == "int8"
         if quantized != (precision == "int8"):
-            raise ConfigError(f"{export_dir} is an int8 export: run it with precision int8" if quantized else
-                              f"{export_dir} is not quantised: precision int8 needs an int8 export "
-                              "(siamfc export --precision int8 --calibrate DATA)")
+            raise ConfigError(
+                f"{export_dir} is an int8 export: run it with precision int8"
+                if quantized
+                else f"{export_dir} is not quantised: precision int8 needs an int8 export "
+                "(siamfc export --precision int8 --calibrate DATA)"
+            )
         self.core = ov.Core()
         if cache_dir:
             self.core.set_property({"CACHE_DIR": str(cache_dir)})
@@ -132,12 +141,20 @@ class OpenVINOEngine(Engine):
                 model = self.core.read_model(str(path))
             except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
                 raise WeightsError(f"cannot load {path}: {str(exc).strip().splitlines()[0]}") from None
-            types = [(i.get_any_name(), i.get_element_type().get_type_name().replace("f32", "float32").replace("u8", "uint8"))
-                     for i in model.inputs]
+            types = [
+                (
+                    i.get_any_name(),
+                    i.get_element_type().get_type_name().replace("f32", "float32").replace("u8", "uint8"),
+                )
+                for i in model.inputs
+            ]
             _check_signature(path, types, expected)
             self.models[name] = model
         # int8: what is not quantised (bias, ReLU, pooling between the int8 convolutions) runs in f32.
-        self.config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"}
+        self.config = {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+        }
         if threads:
             self.config["INFERENCE_NUM_THREADS"] = int(threads)
         self.export_dir = export_dir

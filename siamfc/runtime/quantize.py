@@ -19,6 +19,7 @@ the fp32 correlation graph and a manifest that records the weights' digest, the 
 the NNCF / OpenVINO versions and the calibration data, so that it is only ever used with the
 weights it was calibrated for (:func:`siamfc.runtime.select.int8_export`).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, SiamFCError
-from ..fileio import writable_folder
-from .export import read_manifest, write_manifest
+from siamfc.errors import ConfigError, SiamFCError
+from siamfc.io.files import writable_folder
+from siamfc.runtime.export import read_manifest, write_manifest
 
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5")
 #: Layers kept in fp32 by default: none. On the validation videos (docs/results/int8_validation.json)
@@ -46,8 +47,9 @@ def require_nncf():
     return nncf
 
 
-def calibration_crops(sequences, params="3s", resampling: str = "bilinear", frames_per_sequence: int = 4,
-                      max_items: int = 300) -> list[np.ndarray]:
+def calibration_crops(
+    sequences, params="3s", resampling: str = "bilinear", frames_per_sequence: int = 4, max_items: int = 300
+) -> list[np.ndarray]:
     """Tracker crops from annotated ``sequences``: ``(1, 127, 127, 3)`` exemplars and ``(S, 255, 255, 3)``
     search batches (uint8 BGR), at most ``max_items`` arrays, deterministic.
 
@@ -55,8 +57,8 @@ def calibration_crops(sequences, params="3s", resampling: str = "bilinear", fram
     each searched as the tracker would be after a correct previous step: centred on the previous
     frame's box, at the S scales around its search size.
     """
-    from ..tracking import get_params
-    from ..tracking.crop import context_size, crop_and_resize
+    from siamfc.tracking import get_params
+    from siamfc.tracking.crop import context_size, crop_and_resize
 
     p = get_params(params) if isinstance(params, str) else params
     scales = p.scale_step ** np.linspace(-(p.num_scales // 2), p.num_scales // 2, p.num_scales)
@@ -70,8 +72,14 @@ def calibration_crops(sequences, params="3s", resampling: str = "bilinear", fram
         frame = seq.frame(int(first))
         avg = frame.reshape(-1, 3).mean(axis=0)
         x, y, w, h = boxes[first]
-        z = crop_and_resize(frame, (x + (w - 1) / 2, y + (h - 1) / 2), context_size(w, h, p.context),
-                            p.exemplar_size, avg, resampling=resampling)
+        z = crop_and_resize(
+            frame,
+            (x + (w - 1) / 2, y + (h - 1) / 2),
+            context_size(w, h, p.context),
+            p.exemplar_size,
+            avg,
+            resampling=resampling,
+        )
         items.append(z[None])
         later = valid[valid > first]
         for i in later[np.linspace(0, len(later) - 1, min(frames_per_sequence, len(later))).round().astype(int)]:
@@ -80,8 +88,14 @@ def calibration_crops(sequences, params="3s", resampling: str = "bilinear", fram
             x, y, w, h = prev
             x_size = context_size(w, h, p.context) * p.instance_size / p.exemplar_size
             centre = (x + (w - 1) / 2, y + (h - 1) / 2)
-            items.append(np.stack([crop_and_resize(frame, centre, x_size * s, p.instance_size, avg,
-                                                   resampling=resampling) for s in scales]))
+            items.append(
+                np.stack(
+                    [
+                        crop_and_resize(frame, centre, x_size * s, p.instance_size, avg, resampling=resampling)
+                        for s in scales
+                    ]
+                )
+            )
         if len(items) >= max_items:
             break
     if not items:
@@ -96,8 +110,9 @@ def _layer_patterns(keep_fp32) -> list[str]:
     return [f".*/{name}/.*" for name in keep_fp32]
 
 
-def quantize(export_dir, crops: list[np.ndarray], out_dir, *, keep_fp32=DEFAULT_KEEP_FP32,
-             calibration: dict | None = None) -> Path:
+def quantize(
+    export_dir, crops: list[np.ndarray], out_dir, *, keep_fp32=DEFAULT_KEEP_FP32, calibration: dict | None = None
+) -> Path:
     """Quantise the backbone of an OpenVINO export (``siamfc export --format openvino``) to int8.
 
     Args:
@@ -122,9 +137,13 @@ def quantize(export_dir, crops: list[np.ndarray], out_dir, *, keep_fp32=DEFAULT_
     passes.register_pass(ConstantFolding())
     passes.run_passes(model)
     patterns = _layer_patterns(keep_fp32)
-    quantized = nncf.quantize(model, nncf.Dataset(list(crops)), subset_size=len(crops),
-                              preset=nncf.QuantizationPreset.PERFORMANCE,
-                              ignored_scope=nncf.IgnoredScope(patterns=patterns, validate=False) if patterns else None)
+    quantized = nncf.quantize(
+        model,
+        nncf.Dataset(list(crops)),
+        subset_size=len(crops),
+        preset=nncf.QuantizationPreset.PERFORMANCE,
+        ignored_scope=nncf.IgnoredScope(patterns=patterns, validate=False) if patterns else None,
+    )
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -133,9 +152,12 @@ def quantize(export_dir, crops: list[np.ndarray], out_dir, *, keep_fp32=DEFAULT_
     for name in ("correlation.xml", "correlation.bin"):
         shutil.copy2(export_dir / name, tmp / name)
     manifest = {key: value for key, value in source.items() if key != "files"}
-    manifest.update(precision="int8", keep_fp32=list(keep_fp32), quantizer={"nncf": nncf.__version__, "preset": "performance"},
-                    calibration=dict(calibration or {}, items=len(crops),
-                                     crops=int(sum(len(c) for c in crops))))
+    manifest.update(
+        precision="int8",
+        keep_fp32=list(keep_fp32),
+        quantizer={"nncf": nncf.__version__, "preset": "performance"},
+        calibration=dict(calibration or {}, items=len(crops), crops=int(sum(len(c) for c in crops))),
+    )
     write_manifest(tmp, manifest, ["backbone.xml", "backbone.bin", "correlation.xml", "correlation.bin"])
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -151,4 +173,3 @@ def record_accuracy(int8_dir, accuracy: dict) -> None:
     files = list(manifest.pop("files"))
     manifest["accuracy"] = accuracy
     write_manifest(int8_dir, manifest, files)
-

@@ -20,6 +20,7 @@ openvino, onnxruntime (fp32 only), torch. A backend that is not installed or fai
 skipped with one log line; ``torch`` always works. ``torch-compile`` is never picked by ``auto``:
 it needs a C++ compiler and seconds of compilation per process.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BackendUnavailable, ConfigError, SiamFCError
-from ..model.backbone import AlexNetEmbedding
-from .engine import Engine
+from siamfc.errors import BackendUnavailable, ConfigError, SiamFCError
+from siamfc.model.backbone import AlexNetEmbedding
+from siamfc.runtime.engine import Engine
 
 BACKENDS = ("auto", "torch", "torch-compile", "onnxruntime", "openvino")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -110,7 +111,9 @@ def cpu_model() -> str:
 
 def cache_dir() -> Path:
     """Where exports and compiled blobs are cached: ``$SIAMFC_CACHE``, else ``~/.cache/siamfc``."""
-    root = os.environ.get("SIAMFC_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "siamfc")
+    root = os.environ.get("SIAMFC_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "siamfc"
+    )
     path = Path(root)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -127,22 +130,30 @@ def check_precision(precision: str, device: str = "cpu", backend: str = "auto") 
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     on_cpu = str(device).startswith("cpu")
     if precision == "bf16" and on_cpu and not cpu_has_bf16():
-        raise ConfigError("precision bf16 needs a CPU with bf16 instructions (AVX-512-BF16 or AMX-BF16); "
-                          "this one has neither: use precision fp32 or auto")
+        raise ConfigError(
+            "precision bf16 needs a CPU with bf16 instructions (AVX-512-BF16 or AMX-BF16); "
+            "this one has neither: use precision fp32 or auto"
+        )
     if precision == "int8":
         if not on_cpu or backend not in ("auto", *INT8_BACKENDS):
-            raise ConfigError(f"precision int8 runs on the CPU with the openvino backend only "
-                              f"(backend {backend!r}, device {device!r} asked)")
+            raise ConfigError(
+                f"precision int8 runs on the CPU with the openvino backend only "
+                f"(backend {backend!r}, device {device!r} asked)"
+            )
         if not cpu_has_int8():
-            raise ConfigError("precision int8 needs a CPU with int8 dot-product instructions (AVX-512-VNNI, "
-                              "AVX-VNNI or AMX-INT8); this one has none: use precision auto, bf16 or fp32")
+            raise ConfigError(
+                "precision int8 needs a CPU with int8 dot-product instructions (AVX-512-VNNI, "
+                "AVX-VNNI or AMX-INT8); this one has none: use precision auto, bf16 or fp32"
+            )
     if precision in ("bf16", "int8") and backend in FP32_ONLY:
-        raise ConfigError(f"the {backend} backend runs fp32 only (its CPU provider has no fast bf16 or int8 "
-                          "convolutions)")
+        raise ConfigError(
+            f"the {backend} backend runs fp32 only (its CPU provider has no fast bf16 or int8 convolutions)"
+        )
 
 
-def candidates(backend: str, precision: str, alexnet: bool = True, device: str = "cpu",
-               int8_ready: bool = False) -> list[str]:
+def candidates(
+    backend: str, precision: str, alexnet: bool = True, device: str = "cpu", int8_ready: bool = False
+) -> list[str]:
     """The precisions ``precision`` may mean on ``backend``, fastest-first by expectation; ``auto``
     picks among them by measurement (:func:`fastest`). ``int8_ready``: an accuracy-checked int8
     graph exists for these weights."""
@@ -163,7 +174,7 @@ def exported_model(model, fmt: str = "onnx") -> Path:
     was made by this exporter version and toolchain (:func:`stale_reason`); otherwise it is rebuilt,
     with one log line saying why.
     """
-    from .export import export, read_manifest, stale_reason, weights_digest
+    from siamfc.runtime.export import export, read_manifest, stale_reason, weights_digest
 
     folder = cache_dir() / "exports" / f"{weights_digest(model)}-{fmt}"
     if folder.exists():
@@ -201,8 +212,8 @@ def int8_export(model, weights=None) -> tuple[Path | None, dict | str]:
     the shipped int8 graphs. Used only if it is intact (file hashes), was made from exactly these
     weights (digest) and by this exporter version; a corrupt or mismatched one is never trusted.
     """
-    from ..model.weights import resolve_weights, shipped_int8_exports
-    from .export import MANIFEST, read_manifest, stale_reason, weights_digest
+    from siamfc.model.weights import resolve_weights, shipped_int8_exports
+    from siamfc.runtime.export import MANIFEST, read_manifest, stale_reason, weights_digest
 
     digest = weights_digest(model)
     places = []
@@ -217,7 +228,9 @@ def int8_export(model, weights=None) -> tuple[Path | None, dict | str]:
             claimed = json.loads((folder / MANIFEST).read_text())
         except (OSError, ValueError):
             claimed = {}
-        if isinstance(claimed, dict) and (claimed.get("precision") != "int8" or claimed.get("weights_digest") != digest):
+        if isinstance(claimed, dict) and (
+            claimed.get("precision") != "int8" or claimed.get("weights_digest") != digest
+        ):
             continue  # another network's graph: not looked at further
         try:
             manifest = read_manifest(folder)  # every file against its hash
@@ -242,7 +255,7 @@ def build_engine(backend: str, model, precision: str, *, device="cpu", threads=N
     """One engine, no fall-back. ``exported``: an export folder to run instead of exporting ``model``
     (for precision int8: the int8 export, :func:`int8_export`)."""
     if backend in ("torch", "torch-compile"):
-        from .torch_engine import TorchEngine
+        from siamfc.runtime.torch_engine import TorchEngine
 
         if model is None:
             raise ConfigError(f"the {backend} backend needs the model (weights), not only an export folder")
@@ -253,13 +266,14 @@ def build_engine(backend: str, model, precision: str, *, device="cpu", threads=N
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not str(device).startswith("cpu"):
         raise ConfigError(f"the {backend} backend runs on the CPU only (device {device!r} asked)")
-    from .onnx_engines import OnnxRuntimeEngine, OpenVINOEngine
+    from siamfc.runtime.onnx_engines import OnnxRuntimeEngine, OpenVINOEngine
 
     _check_installed(backend)
     if exported is None:
         if not isinstance(getattr(model, "backbone", None), AlexNetEmbedding):
-            raise ConfigError(f"the {backend} backend runs SiamFC's AlexNet embedding only; use backend 'torch' "
-                              "for a custom backbone")
+            raise ConfigError(
+                f"the {backend} backend runs SiamFC's AlexNet embedding only; use backend 'torch' for a custom backbone"
+            )
         exported = exported_model(model, "openvino" if backend == "openvino" else "onnx")
     if backend == "onnxruntime":
         return OnnxRuntimeEngine(exported, precision, threads)
@@ -287,7 +301,7 @@ def _check_installed(backend: str) -> None:
     if importlib.util.find_spec(package) is None:
         raise BackendUnavailable(f"backend {backend} is not installed: pip install 'siamfc[{extra}]'")
     if importlib.util.find_spec("onnx") is None:
-        raise BackendUnavailable(f"backend {backend} needs the onnx package to export the model: pip install 'siamfc[onnx]'")
+        raise BackendUnavailable(f"backend {backend} needs the onnx package to export the model: pip install onnx")
 
 
 def _check_compiler() -> None:
@@ -315,7 +329,7 @@ def _autotune_key(backend: str, threads: int | None) -> str:
 def time_engine(engine: Engine, num_scales: int = 3, repeats: int = 5) -> float:
     """Median ms of one tracking step's network (``score`` of ``num_scales`` search crops) on fixed
     random crops, after a warm-up."""
-    from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
+    from siamfc.model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
 
     rng = np.random.default_rng(0)
     kernel = engine.embed(rng.integers(0, 256, (1, EXEMPLAR_SIZE, EXEMPLAR_SIZE, 3), dtype=np.uint8))
@@ -338,7 +352,7 @@ def fastest(backend: str, precisions: list[str], build, threads: int | None = No
     """
     if len(precisions) == 1:
         return build(precisions[0])
-    from ..fileio import write_text_atomic
+    from siamfc.io.files import write_text_atomic
 
     path = cache_dir() / AUTOTUNE_FILE
     key = _autotune_key(backend, threads)
@@ -361,19 +375,33 @@ def fastest(backend: str, precisions: list[str], build, threads: int | None = No
         ms[precision] = round(time_engine(engines[precision]), 2)
     best = min(ms, key=ms.get)
     table = table if isinstance(table, dict) else {}
-    table[key] = {"ms": {**known, **ms}, "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
-                  "what": "median ms of the network for 3 search crops"}
+    table[key] = {
+        "ms": {**known, **ms},
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "what": "median ms of the network for 3 search crops",
+    }
     try:
         write_text_atomic(path, json.dumps(table, indent=2))
     except OSError:
         pass  # a read-only cache: measure again next time
-    _say_once(f"precision auto on {backend}: measured {', '.join(f'{p} {v:.0f} ms' for p, v in ms.items())} "
-              f"a step; using {best}")
+    _say_once(
+        f"precision auto on {backend}: measured {', '.join(f'{p} {v:.0f} ms' for p, v in ms.items())} "
+        f"a step; using {best}"
+    )
     return engines[best]
 
 
-def create_engine(model=None, backend: str = "auto", precision: str = "auto", *, weights=None, device="cpu",
-                  threads: int | None = None, exported=None, warm_up_scales: int | None = 3) -> Engine:
+def create_engine(
+    model=None,
+    backend: str = "auto",
+    precision: str = "auto",
+    *,
+    weights=None,
+    device="cpu",
+    threads: int | None = None,
+    exported=None,
+    warm_up_scales: int | None = 3,
+) -> Engine:
     """The engine for ``backend`` / ``precision`` (see the module doc), warmed up for ``warm_up_scales``.
 
     Args:
@@ -387,19 +415,25 @@ def create_engine(model=None, backend: str = "auto", precision: str = "auto", *,
         raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     check_precision(precision, device, backend)
     if model is None and (exported is None or backend not in EXPORTING):
-        from ..model.weights import load_weights
+        from siamfc.model.weights import load_weights
 
         model = load_weights(weights)
     alexnet = model is None or _is_alexnet(model)
     int8_dir = None
     if exported is not None:
-        from .export import read_manifest
+        from siamfc.runtime.export import read_manifest
 
         if read_manifest(exported).get("precision") == "int8":
             int8_dir, exported = Path(exported), None
             precision = "int8" if precision == "auto" else precision
-    elif precision in ("int8", "auto") and alexnet and str(device).startswith("cpu") and cpu_has_int8() \
-            and backend in ("auto", *INT8_BACKENDS) and not unavailable("openvino"):
+    elif (
+        precision in ("int8", "auto")
+        and alexnet
+        and str(device).startswith("cpu")
+        and cpu_has_int8()
+        and backend in ("auto", *INT8_BACKENDS)
+        and not unavailable("openvino")
+    ):
         int8_dir, found = int8_export(model, weights)
         if int8_dir is None and precision == "int8":
             _say_once(f"precision int8: {found}; using precision auto without int8")
@@ -411,9 +445,11 @@ def create_engine(model=None, backend: str = "auto", precision: str = "auto", *,
         backends = ["torch"]  # the exporting backends run the shipped architecture only
     skipped = []
     for name in backends:
+
         def build(p, name=name):
-            return build_engine(name, model, p, device=device, threads=threads,
-                                exported=int8_dir if p == "int8" else exported)
+            return build_engine(
+                name, model, p, device=device, threads=threads, exported=int8_dir if p == "int8" else exported
+            )
 
         try:
             engine = fastest(name, candidates(name, precision, alexnet, device, int8_dir is not None), build, threads)

@@ -1,4 +1,5 @@
 """PyTorch engines: eager (the default fall-back) and ``torch.compile`` (Inductor)."""
+
 from __future__ import annotations
 
 import copy
@@ -6,10 +7,10 @@ import copy
 import numpy as np
 import torch
 
-from ..errors import ConfigError
-from ..model.architecture import STRIDE
-from ..model.fuse import fold_batchnorm
-from .engine import Engine, check_crops
+from siamfc.errors import ConfigError
+from siamfc.model.architecture import STRIDE
+from siamfc.model.fuse import fold_batchnorm
+from siamfc.runtime.engine import Engine, check_crops
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -36,8 +37,17 @@ class TorchEngine(Engine):
     existing SiamFC re-implementations run; ``siamfc bench`` times it side by side.
     """
 
-    def __init__(self, model, precision: str = "fp32", device="cpu", *, channels_last: bool = True,
-                 fuse: bool = True, compile: bool = False, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        precision: str = "fp32",
+        device="cpu",
+        *,
+        channels_last: bool = True,
+        fuse: bool = True,
+        compile: bool = False,
+        threads: int | None = None,
+    ) -> None:
         if precision not in DTYPES:
             raise ConfigError(f"precision must be one of {sorted(DTYPES)}, got {precision!r}")
         if threads is not None:

@@ -16,6 +16,7 @@ Two resamplings, same geometry:
   (The reference also rounds the crop's corner and side to whole pixels; both resamplings here
   keep the sub-pixel geometry above.)
 """
+
 from __future__ import annotations
 
 import math
@@ -119,5 +120,5 @@ def _padded_window(image, left, top, right, bottom, pad_color) -> np.ndarray:
     window[...] = np.round(pad).clip(0, 255) if image.dtype == np.uint8 else pad
     x_lo, y_lo, x_hi, y_hi = max(left, 0), max(top, 0), min(right, W), min(bottom, H)
     if x_lo < x_hi and y_lo < y_hi:
-        window[y_lo - top:y_hi - top, x_lo - left:x_hi - left] = image[y_lo:y_hi, x_lo:x_hi]
+        window[y_lo - top : y_hi - top, x_lo - left : x_hi - left] = image[y_lo:y_hi, x_lo:x_hi]
     return window

@@ -1,12 +1,13 @@
 """An OpenCV-style face for the tracker, so ``cv2.TrackerCSRT_create()`` code switches by one line.
 
-    tracker = siamfc.TrackerSiamFC_create()      # was: cv2.TrackerCSRT_create()
-    tracker.init(frame, (x, y, w, h))
-    ok, (x, y, w, h) = tracker.update(frame)
+tracker = siamfc.TrackerSiamFC_create()      # was: cv2.TrackerCSRT_create()
+tracker.init(frame, (x, y, w, h))
+ok, (x, y, w, h) = tracker.update(frame)
 """
+
 from __future__ import annotations
 
-from .tracker import SiamFCTracker
+from siamfc.tracking.tracker import SiamFCTracker
 
 
 class TrackerSiamFC:
@@ -23,7 +24,7 @@ class TrackerSiamFC:
         self.score = None
 
     @classmethod
-    def create(cls, **kwargs) -> "TrackerSiamFC":
+    def create(cls, **kwargs) -> TrackerSiamFC:
         return cls(**kwargs)
 
     def init(self, frame, box) -> None:

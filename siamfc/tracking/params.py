@@ -1,11 +1,12 @@
 """Tracking hyper-parameters: the authors' two released sets, every value overridable."""
+
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
+from siamfc.errors import ConfigError
+from siamfc.model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class TrackerParams:
         if not 0.0 <= self.scale_lr <= 1.0:
             raise ConfigError(f"scale_lr must be in [0, 1], got {self.scale_lr}")
 
-    def replace(self, **overrides) -> "TrackerParams":
+    def replace(self, **overrides) -> TrackerParams:
         names = {f.name for f in dataclasses.fields(self)}
         unknown = set(overrides) - names
         if unknown:

@@ -12,6 +12,7 @@ State machine (the authors' reference behaviour):
   size change of both the search side ``s_x`` and the target; only ``s_x`` is clamped, to
   [0.2, 5] × its first value (``tracker.m``: the box keeps following the chosen scale).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,10 +22,10 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ..errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
-from ..frames import as_bgr
-from .crop import RESAMPLINGS, context_size, crop_and_resize
-from .params import get_params
+from siamfc.errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
+from siamfc.io.frames import as_bgr
+from siamfc.tracking.crop import RESAMPLINGS, context_size, crop_and_resize
+from siamfc.tracking.params import get_params
 
 
 class TrackResult(NamedTuple):
@@ -58,12 +59,14 @@ def card_resampling(weights=None, has_file: bool = True) -> str:
     """
     if not has_file:
         return "bilinear"
-    from ..model.weights import DEFAULT_WEIGHTS, card_path, read_card
+    from siamfc.model.weights import DEFAULT_WEIGHTS, card_path, read_card
 
     path = weights if weights is not None else DEFAULT_WEIGHTS
     value = read_card(path).get("crop_resampling", "bilinear")
     if value not in RESAMPLINGS:
-        raise ConfigError(f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}")
+        raise ConfigError(
+            f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}"
+        )
     return value
 
 
@@ -110,9 +113,22 @@ class SiamFCTracker:
       ``crops[last_scale_id]`` is that region as the network saw it (overwritten by the next step).
     """
 
-    def __init__(self, model=None, params="3s", *, weights=None, rgb: bool = False, device="cpu",
-                 backend: str = "auto", precision: str = "auto", threads: int | None = None,
-                 engine=None, exported=None, resampling: str | None = None, **overrides):
+    def __init__(
+        self,
+        model=None,
+        params="3s",
+        *,
+        weights=None,
+        rgb: bool = False,
+        device="cpu",
+        backend: str = "auto",
+        precision: str = "auto",
+        threads: int | None = None,
+        engine=None,
+        exported=None,
+        resampling: str | None = None,
+        **overrides,
+    ):
         # The card of ``weights`` names the crops its network expects; a bare model object has no card.
         has_card = engine is None and (model is None or weights is not None)
         self.resampling = resampling or card_resampling(weights, has_file=has_card)
@@ -121,10 +137,18 @@ class SiamFCTracker:
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
         p = self.params
         if engine is None:
-            from ..runtime import create_engine
+            from siamfc.runtime import create_engine
 
-            engine = create_engine(model, backend, precision, weights=weights, device=device, threads=threads,
-                                   exported=exported, warm_up_scales=p.num_scales)
+            engine = create_engine(
+                model,
+                backend,
+                precision,
+                weights=weights,
+                device=device,
+                threads=threads,
+                exported=exported,
+                warm_up_scales=p.num_scales,
+            )
         self.engine = engine
         self.rgb = rgb
         self.stride = engine.stride
@@ -174,8 +198,9 @@ class SiamFCTracker:
         self.min_x_size = p.min_scale * self.x_size
         self.max_x_size = p.max_scale * self.x_size
         self.avg_color = img.reshape(-1, 3).mean(axis=0)
-        z = crop_and_resize(img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color,
-                            resampling=self.resampling)
+        z = crop_and_resize(
+            img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color, resampling=self.resampling
+        )
         self.kernel = self.engine.embed(z[None])
 
     def update(self, frame) -> TrackResult:
@@ -191,8 +216,15 @@ class SiamFCTracker:
         p = self.params
         t0 = time.perf_counter()
         for crop, f in zip(self.crops, self.scale_factors):
-            crop_and_resize(img, tuple(self.center), self.x_size * f, p.instance_size, self.avg_color, out=crop,
-                            resampling=self.resampling)
+            crop_and_resize(
+                img,
+                tuple(self.center),
+                self.x_size * f,
+                p.instance_size,
+                self.avg_color,
+                out=crop,
+                resampling=self.resampling,
+            )
         t1 = time.perf_counter()
         responses = self.engine.score(self.kernel, self.crops)
         t2 = time.perf_counter()
@@ -211,7 +243,10 @@ class SiamFCTracker:
         row, col = np.unravel_index(int(np.argmax(response)), response.shape)
         self.last_responses, self.last_response, self.last_windowed = responses, up, response
         self.last_scale_id, self.last_peak = scale_id, (int(row), int(col))
-        self.last_search = (self.center, self.x_size * self.scale_factors[scale_id])  # center is replaced below, not mutated
+        self.last_search = (
+            self.center,
+            self.x_size * self.scale_factors[scale_id],
+        )  # center is replaced below, not mutated
         # Displacement from the map centre -> search-crop pixels (stride, ×16) -> frame pixels.
         disp = np.array([col, row], dtype=np.float64) - (self.upscale_size - 1) / 2
         disp *= self.stride / p.response_up

@@ -4,6 +4,7 @@ Every geometric step goes through the project's one crop function: a zoom ``s`` 
 magnification) and a shift ``d`` (output px) of a stored crop centred at ``c`` are the crop of
 side ``out / s`` centred at ``c - d / s``. Random numbers come from the generator handed in.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,11 +12,12 @@ import math
 import cv2
 import numpy as np
 
-from ..tracking.crop import crop_and_resize
+from siamfc.tracking.crop import crop_and_resize
 
 
-def warp(crop: np.ndarray, out_size: int, zoom: float = 1.0, shift=(0.0, 0.0), aspect: float = 1.0,
-         pad=None) -> np.ndarray:
+def warp(
+    crop: np.ndarray, out_size: int, zoom: float = 1.0, shift=(0.0, 0.0), aspect: float = 1.0, pad=None
+) -> np.ndarray:
     """``out_size`` square of ``crop`` around its centre, magnified by ``zoom``, content moved by ``shift`` px.
 
     ``aspect`` != 1 first stretches the width by ``aspect`` and the height by ``1 / aspect``.

@@ -1,10 +1,11 @@
-"""Training checkpoints, written atomically (:mod:`siamfc.fileio`: a unique temporary file, fsync, rename).
+"""Training checkpoints, written atomically (:mod:`siamfc.io.files`: a unique temporary file, fsync, rename).
 
 A checkpoint holds everything needed to continue a run exactly: model, optimiser, the epoch
 reached, the config it ran with, the torch RNG state and the log rows so far, as tensors and plain Python values only, so
 that it loads with ``torch.load(weights_only=True)`` and can never execute code. Pairs are a pure
 function of (seed, pair index), so no sampler state beyond the epoch is needed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import DataError
-from ..fileio import replace_atomically
+from siamfc.errors import DataError
+from siamfc.io.files import replace_atomically
 
 
 def _plain(obj):

@@ -5,6 +5,7 @@ and saved into the run directory, so a run always records exactly what it ran wi
 data-scarcity switches of the later experiments (stronger augmentation, same-frame pairs,
 pasting, negatives) default to off.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import ConfigError
-from ..model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
+from siamfc.errors import ConfigError
+from siamfc.model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
 
 
 @dataclass
@@ -102,28 +103,39 @@ class TrainConfig:
         need(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
         need(self.pairs_per_epoch >= self.batch_size, "pairs_per_epoch must be at least one batch")
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
-        need(self.precision in ("bf16", "fp16", "fp32"), f"precision must be bf16, fp16 or fp32, got {self.precision!r}")
+        need(
+            self.precision in ("bf16", "fp16", "fp32"), f"precision must be bf16, fp16 or fp32, got {self.precision!r}"
+        )
         need(self.lr_initial > 0, f"lr_initial must be positive, got {self.lr_initial}")
         need(self.lr_final > 0, f"lr_final must be positive, got {self.lr_final}")
-        need(self.memory_format in ("auto", "channels_last", "contiguous"),
-             f"memory_format must be auto, channels_last or contiguous, got {self.memory_format!r}")
+        need(
+            self.memory_format in ("auto", "channels_last", "contiguous"),
+            f"memory_format must be auto, channels_last or contiguous, got {self.memory_format!r}",
+        )
         need(self.cache_limit_mib >= 0, f"cache_limit_mib must be >= 0, got {self.cache_limit_mib}")
         need(self.score_gain > 0, f"score_gain must be positive, got {self.score_gain}")
         need(self.sample_by in ("object", "frame"), f"sample_by must be 'object' or 'frame', got {self.sample_by!r}")
         need(self.init in ("kaiming", "default"), f"init must be 'kaiming' or 'default', got {self.init!r}")
         need(self.batchnorm in ("train", "frozen"), f"batchnorm must be 'train' or 'frozen', got {self.batchnorm!r}")
         layers = ("conv1", "conv2", "conv3", "conv4", "conv5")
-        need(all(x in layers for x in self.freeze), f"freeze: unknown layer(s) {[x for x in self.freeze if x not in layers]}; "
-             f"choose from {', '.join(layers)}")
+        need(
+            all(x in layers for x in self.freeze),
+            f"freeze: unknown layer(s) {[x for x in self.freeze if x not in layers]}; choose from {', '.join(layers)}",
+        )
         need(0.0 <= self.val_fraction < 1.0, f"val_fraction must be in [0, 1), got {self.val_fraction}")
         need(self.search_size <= self.instance_size, "search_size must not exceed instance_size")
-        need((self.search_size - self.exemplar_size) % 8 == 0, "search_size - exemplar_size must be a multiple of the stride 8")
+        need(
+            (self.search_size - self.exemplar_size) % 8 == 0,
+            "search_size - exemplar_size must be a multiple of the stride 8",
+        )
         for name in ("gray_prob", "blur_prob", "flip_prob", "same_frame_prob", "negative_prob", "paste_prob"):
             v = getattr(self, name)
             need(0.0 <= v <= 1.0, f"{name} must be a probability in [0, 1], got {v}")
         need(self.negative_prob + self.paste_prob <= 1.0, "negative_prob + paste_prob must not exceed 1")
-        need(0 <= self.stretch < 0.5 and 0 <= self.scale_jitter and 0 <= self.aspect_jitter < 0.5,
-             "stretch/aspect_jitter must be in [0, 0.5) and scale_jitter >= 0")
+        need(
+            0 <= self.stretch < 0.5 and 0 <= self.scale_jitter and 0 <= self.aspect_jitter < 0.5,
+            "stretch/aspect_jitter must be in [0, 0.5) and scale_jitter >= 0",
+        )
 
     # -- I/O -----------------------------------------------------------------------------------
     @property
@@ -134,7 +146,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict, source: str = "config") -> "TrainConfig":
+    def from_dict(cls, data: dict, source: str = "config") -> TrainConfig:
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -142,8 +154,12 @@ class TrainConfig:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = [k for k in data if k not in fields]
         if unknown:
-            hints = [f"{k!r} (did you mean {difflib.get_close_matches(k, fields, 1)[0]!r}?)"
-                     if difflib.get_close_matches(k, fields, 1) else repr(k) for k in unknown]
+            hints = [
+                f"{k!r} (did you mean {difflib.get_close_matches(k, fields, 1)[0]!r}?)"
+                if difflib.get_close_matches(k, fields, 1)
+                else repr(k)
+                for k in unknown
+            ]
             raise ConfigError(f"{source}: unknown key(s) {', '.join(hints)}")
         hints = typing.get_type_hints(cls)
         values = {}
@@ -155,7 +171,7 @@ class TrainConfig:
             raise ConfigError(f"{source}: {exc}") from None
 
     @classmethod
-    def load(cls, path) -> "TrainConfig":
+    def load(cls, path) -> TrainConfig:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config file not found: {path}")
@@ -166,11 +182,11 @@ class TrainConfig:
         return cls.from_dict(data, source=str(path))
 
     def save(self, path) -> Path:
-        from ..fileio import write_text_atomic
+        from siamfc.io.files import write_text_atomic
 
         return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
-    def diff(self, other: "TrainConfig") -> dict:
+    def diff(self, other: TrainConfig) -> dict:
         """``{key: (self's value, other's value)}`` for every key that differs."""
         a, b = self.to_dict(), other.to_dict()
         return {k: (a[k], b[k]) for k in a if a[k] != b[k]}

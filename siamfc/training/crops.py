@@ -14,6 +14,7 @@ Two banks with the same interface:
 
 Both read raw frames or the crops written by ``siamfc curate`` (``siamfc.data.curated``).
 """
+
 from __future__ import annotations
 
 import math
@@ -23,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..data.sequence import Sequence
-from ..errors import ConfigError, DataError
-from ..tracking.crop import context_size, crop_and_resize
-from .config import TrainConfig
+from siamfc.data.sequence import Sequence
+from siamfc.errors import ConfigError, DataError
+from siamfc.tracking.crop import context_size, crop_and_resize
+from siamfc.training.config import TrainConfig
 
 
 def stored_side(cfg: TrainConfig) -> int:
@@ -93,8 +94,16 @@ class Bank:
 class ArrayBank(Bank):
     """Crops held as uint8 arrays in RAM (given directly: benchmarks, tests; or made by :class:`MemoryBank`)."""
 
-    def __init__(self, crops: list[np.ndarray], obj, fid, names: list[str], videos: list[str] | None = None,
-                 masks: list | None = None, avg=None):
+    def __init__(
+        self,
+        crops: list[np.ndarray],
+        obj,
+        fid,
+        names: list[str],
+        videos: list[str] | None = None,
+        masks: list | None = None,
+        avg=None,
+    ):
         self.side = int(crops[0].shape[0])
         self._crops = list(crops)
         self._masks = list(masks) if masks is not None else [None] * len(crops)
@@ -132,15 +141,17 @@ def crop_item(image: np.ndarray, seq: Sequence, j: int, side: int, cfg: TrainCon
     mask = None
     if seq.meta.get("curated"):
         if (seq.meta["crop_context"], seq.meta["crop_exemplar_size"]) != (cfg.context, cfg.exemplar_size):
-            raise ConfigError(f"the curated crops of {seq.name} were made with context {seq.meta['crop_context']} "
-                              f"and exemplar size {seq.meta['crop_exemplar_size']}, the config asks for "
-                              f"{cfg.context} and {cfg.exemplar_size}: curate again")
+            raise ConfigError(
+                f"the curated crops of {seq.name} were made with context {seq.meta['crop_context']} "
+                f"and exemplar size {seq.meta['crop_exemplar_size']}, the config asks for "
+                f"{cfg.context} and {cfg.exemplar_size}: curate again"
+            )
         avg = seq.meta["avg"][j]
         s0 = image.shape[0]
         centre = ((s0 - 1) / 2, (s0 - 1) / 2)
         crop = image if s0 == side else crop_and_resize(image, centre, side, side, avg)
         if masks and seq.meta.get("masks") is not None:
-            from ..data.davis import read_mask
+            from siamfc.data.davis import read_mask
 
             m = read_mask(seq.meta["masks"][j]).astype(np.uint8) * 255
             mask = m if s0 == side else crop_and_resize(m, centre, side, side, 0)
@@ -149,7 +160,7 @@ def crop_item(image: np.ndarray, seq: Sequence, j: int, side: int, cfg: TrainCon
     centre, size = crop_geometry(seq.boxes[j], side, cfg)
     crop = crop_and_resize(image, centre, size, side, avg)
     if masks and seq.meta.get("masks") is not None:
-        from ..data.davis import read_mask
+        from siamfc.data.davis import read_mask
 
         m = read_mask(seq.meta["masks"][j]).astype(np.uint8) * 255
         mask = crop_and_resize(m, centre, size, side, 0)
@@ -172,9 +183,17 @@ class MemoryBank(ArrayBank):
     readable file at all is an error.
     """
 
-    def __init__(self, seqs: list[Sequence], usable: dict, cfg: TrainConfig, *, masks: bool = False,
-                 progress: bool = True, desc: str = "cropping frames"):
-        from ..frames import read_image
+    def __init__(
+        self,
+        seqs: list[Sequence],
+        usable: dict,
+        cfg: TrainConfig,
+        *,
+        masks: bool = False,
+        progress: bool = True,
+        desc: str = "cropping frames",
+    ):
+        from siamfc.io.frames import read_image
 
         side = stored_side(cfg)
         items = plan(seqs, usable)
@@ -195,12 +214,20 @@ class MemoryBank(ArrayBank):
                 crops[n], avg[n], crop_masks[n] = crop_item(image, seqs[k], j, side, cfg, masks)
         keep = [n for n in range(len(items)) if crops[n] is not None]
         if not keep:
-            raise DataError(f"none of the {len(by_file)} training frames could be read"
-                            + (f" (first: {self.bad_frames[0]})" if self.bad_frames else ""))
+            raise DataError(
+                f"none of the {len(by_file)} training frames could be read"
+                + (f" (first: {self.bad_frames[0]})" if self.bad_frames else "")
+            )
         kept = [items[n] for n in keep]
-        super().__init__([crops[n] for n in keep], [k for k, _ in kept], _frame_ids(seqs, kept),
-                         [s.name for s in seqs], [s.meta.get("video", s.name) for s in seqs],
-                         [crop_masks[n] for n in keep], avg[keep])
+        super().__init__(
+            [crops[n] for n in keep],
+            [k for k, _ in kept],
+            _frame_ids(seqs, kept),
+            [s.name for s in seqs],
+            [s.meta.get("video", s.name) for s in seqs],
+            [crop_masks[n] for n in keep],
+            avg[keep],
+        )
 
 
 class DiskBank(Bank):
@@ -216,17 +243,24 @@ class DiskBank(Bank):
         self.items = plan(seqs, usable)
         if not self.items:
             raise DataError("no usable frames to train on")
-        avg = np.array([seqs[k].meta["avg"][j] if seqs[k].meta.get("curated") else (114.0, 114.0, 114.0)
-                        for k, j in self.items])  # raw frames: replaced by the frame's mean when read
-        self._index([k for k, _ in self.items], _frame_ids(seqs, self.items), avg,
-                    [s.name for s in seqs], [s.meta.get("video", s.name) for s in seqs])
+        avg = np.array(
+            [seqs[k].meta["avg"][j] if seqs[k].meta.get("curated") else (114.0, 114.0, 114.0) for k, j in self.items]
+        )  # raw frames: replaced by the frame's mean when read
+        self._index(
+            [k for k, _ in self.items],
+            _frame_ids(seqs, self.items),
+            avg,
+            [s.name for s in seqs],
+            [s.meta.get("video", s.name) for s in seqs],
+        )
 
     def _read(self, i: int):
-        from ..frames import read_image
+        from siamfc.io.frames import read_image
 
         k, j = self.items[i]
-        crop, avg, mask = crop_item(read_image(source_file(self.seqs[k], j)), self.seqs[k], j, self.side, self.cfg,
-                                    self.has_masks)
+        crop, avg, mask = crop_item(
+            read_image(source_file(self.seqs[k], j)), self.seqs[k], j, self.side, self.cfg, self.has_masks
+        )
         self.avg[i] = avg
         return crop, mask
 

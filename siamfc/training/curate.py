@@ -11,6 +11,7 @@ Videos are processed in parallel processes; a video is complete when its index f
 skipping complete videos. The frame filters of training are *not* applied here (they are a
 training choice): every annotated frame is curated, with the box and frame size kept in the index.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,14 +26,14 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..data.curated import COLUMNS, FORMAT, read_index
-from ..data.sequence import Sequence
-from ..errors import ConfigError, DataError
-from ..fileio import write_text_atomic
-from ..worker_pool import worker_pool
-from .config import TrainConfig
-from .crops import crop_item, stored_side
-from .data import frame_size, load_sequences
+from siamfc.data.curated import COLUMNS, FORMAT, read_index
+from siamfc.data.sequence import Sequence
+from siamfc.errors import ConfigError, DataError
+from siamfc.io.files import write_text_atomic
+from siamfc.training.config import TrainConfig
+from siamfc.training.crops import crop_item, stored_side
+from siamfc.training.data import frame_size, load_sequences
+from siamfc.utils.worker_pool import worker_pool
 
 
 def slug(name: str) -> str:
@@ -60,7 +61,7 @@ def _tsv(rows: list[dict], header: bool = True) -> str:
 
 def curate_video(video: str, seqs: list[Sequence], out: str, side: int, cfg: TrainConfig, quality: int) -> dict:
     """Crop every curatable frame of every object of one video; returns counts (runs in a worker)."""
-    from ..frames import read_image
+    from siamfc.io.frames import read_image
 
     out = Path(out)
     usable = {s.name: curatable(s) for s in seqs}
@@ -87,27 +88,58 @@ def curate_video(video: str, seqs: list[Sequence], out: str, side: int, cfg: Tra
             W, H = frame_size(s)
             vis = s.meta.get("visibility")
             x, y, w, h = (float(v) for v in s.boxes[j])
-            rows.append({"video": video, "object": s.name, "dataset": s.meta.get("dataset", ""), "frame_id": fid,
-                         "frame": str(Path(path).resolve()), "crop": rel.with_suffix(".jpg").as_posix(),
-                         "mask": rel.with_suffix(".png").as_posix() if mask is not None else "",
-                         "x": repr(x), "y": repr(y), "w": repr(w), "h": repr(h), "frame_w": W, "frame_h": H,
-                         "visibility": repr(float(vis[j])) if vis is not None else "nan",
-                         "avg_b": f"{avg[0]:.2f}", "avg_g": f"{avg[1]:.2f}", "avg_r": f"{avg[2]:.2f}"})
+            rows.append(
+                {
+                    "video": video,
+                    "object": s.name,
+                    "dataset": s.meta.get("dataset", ""),
+                    "frame_id": fid,
+                    "frame": str(Path(path).resolve()),
+                    "crop": rel.with_suffix(".jpg").as_posix(),
+                    "mask": rel.with_suffix(".png").as_posix() if mask is not None else "",
+                    "x": repr(x),
+                    "y": repr(y),
+                    "w": repr(w),
+                    "h": repr(h),
+                    "frame_w": W,
+                    "frame_h": H,
+                    "visibility": repr(float(vis[j])) if vis is not None else "nan",
+                    "avg_b": f"{avg[0]:.2f}",
+                    "avg_g": f"{avg[1]:.2f}",
+                    "avg_r": f"{avg[2]:.2f}",
+                }
+            )
     rows.sort(key=lambda r: (r["object"], r["frame_id"]))
     write_text_atomic(out / "videos" / f"{slug(video)}.tsv", _tsv(rows))
     return {"video": video, "crops": len(rows), "bad": bad}
 
 
-def curate(specs: list[str], out, *, side: int | None = None, context: float = 0.5, workers: int | None = None,
-           quality: int = 95, progress: bool = True, log=print) -> dict:
+def curate(
+    specs: list[str],
+    out,
+    *,
+    side: int | None = None,
+    context: float = 0.5,
+    workers: int | None = None,
+    quality: int = 95,
+    progress: bool = True,
+    log=print,
+) -> dict:
     """Curate every ``FORMAT=PATH`` dataset into ``out`` (see the module doc); returns totals."""
     out = Path(out)
     cfg = TrainConfig(context=context)
     side = int(side or stored_side(cfg))
     if side < cfg.instance_size:
         raise ConfigError(f"--side must be at least the search crop's {cfg.instance_size} px, got {side}")
-    info = {"format": FORMAT, "version": 1, "side": side, "context": context, "exemplar_size": cfg.exemplar_size,
-            "quality": quality, "sources": list(specs)}
+    info = {
+        "format": FORMAT,
+        "version": 1,
+        "side": side,
+        "context": context,
+        "exemplar_size": cfg.exemplar_size,
+        "quality": quality,
+        "sources": list(specs),
+    }
     if (out / "curate.json").is_file():
         old = json.loads((out / "curate.json").read_text())
         if {k: old.get(k) for k in info} != info:
@@ -126,8 +158,10 @@ def curate(specs: list[str], out, *, side: int | None = None, context: float = 0
     if clash:
         raise DataError(f"video names {clash[0]} map to the same folder name; rename one")
     todo = [v for v in videos if not (out / "videos" / f"{slug(v)}.tsv").is_file()]
-    log(f"curating {len(todo)} of {len(videos)} videos ({len(videos) - len(todo)} already done) into {out}, "
-        f"crops of {side} px")
+    log(
+        f"curating {len(todo)} of {len(videos)} videos ({len(videos) - len(todo)} already done) into {out}, "
+        f"crops of {side} px"
+    )
     workers = max(1, workers or os.cpu_count() or 1)
     bad = []
     bar = tqdm(total=len(todo), desc="curating", unit="video", disable=not progress)
@@ -146,6 +180,13 @@ def curate(specs: list[str], out, *, side: int | None = None, context: float = 0
     write_text_atomic(out / "index.tsv", _tsv(rows))
     if bad:
         log(f"warning: skipped {len(bad)} unreadable frame(s), e.g. {bad[0]}")
-    totals = {"videos": len(videos), "objects": len({r['object'] for r in rows}), "crops": len(rows), "bad_frames": len(bad)}
-    log(f"curated {totals['crops']} crops of {totals['objects']} objects in {totals['videos']} videos; index: {out / 'index.tsv'}")
+    totals = {
+        "videos": len(videos),
+        "objects": len({r["object"] for r in rows}),
+        "crops": len(rows),
+        "bad_frames": len(bad),
+    }
+    log(
+        f"curated {totals['crops']} crops of {totals['objects']} objects in {totals['videos']} videos; index: {out / 'index.tsv'}"
+    )
     return totals

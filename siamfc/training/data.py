@@ -5,6 +5,7 @@
 those that pass the frame filters of the config (absent, tiny, huge, extreme aspect, occluded).
 Videos (not objects: MOT tracks of one video stay together) are held out by seed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.sequence import Sequence
-from ..errors import ConfigError, DataError
-from .config import TrainConfig
+from siamfc.data.sequence import Sequence
+from siamfc.errors import ConfigError, DataError
+from siamfc.training.config import TrainConfig
 
 
 def _got10k_train(root):
-    from ..data.got10k import read_got10k
+    from siamfc.data.got10k import read_got10k
 
     seqs = list(read_got10k(root, split="train"))
     for s in seqs:
@@ -31,7 +32,7 @@ def _got10k_train(root):
 
 def _lasot_train(root):
     """LaSOT's training protocol: every sequence found except the 280 of the test split."""
-    from ..data.lasot import LASOT_TEST, read_lasot
+    from siamfc.data.lasot import LASOT_TEST, read_lasot
 
     every = read_lasot(root, split=None)
     test = set(LASOT_TEST)
@@ -40,7 +41,7 @@ def _lasot_train(root):
 
 def _otb_style(root):
     """Every OTB-style folder under ``root`` (``<seq>/img/`` + ``groundtruth_rect.txt``), one row per frame."""
-    from ..data.otb import read_otb
+    from siamfc.data.otb import read_otb
 
     return list(read_otb(root, version=None, ranges=False))
 
@@ -48,7 +49,7 @@ def _otb_style(root):
 def _uav123(root):
     """UAV123@10fps sequences (native or OTB-style). Sub-sequences cut from one video (``car16_1``,
     ``car16_2``) share frames, so they are one *video* for the held-out split."""
-    from ..data.uav123 import read_uav123, video_and_start
+    from siamfc.data.uav123 import read_uav123, video_and_start
 
     seqs = list(read_uav123(root, subset="UAV123_10fps"))
     for s in seqs:
@@ -57,21 +58,29 @@ def _uav123(root):
 
 
 def _folder(root):
-    from ..data.folder import read_folder
+    from siamfc.data.folder import read_folder
 
     return list(read_folder(root))
 
 
 def _readers() -> dict:
     """Format name -> ``reader(root) -> list[Sequence]`` (each format has one reader in siamfc.data)."""
-    from ..data.curated import load_curated
-    from ..data.davis import load_davis
-    from ..data.imagenet_vid import load_imagenet_vid
-    from ..data.mot import load_mot
+    from siamfc.data.curated import load_curated
+    from siamfc.data.davis import load_davis
+    from siamfc.data.imagenet_vid import load_imagenet_vid
+    from siamfc.data.mot import load_mot
 
-    return {"davis": load_davis, "mot": load_mot, "vid": load_imagenet_vid, "got10k": _got10k_train,
-            "lasot": _lasot_train, "otb": _otb_style, "uav123": _uav123, "folder": _folder,
-            "curated": load_curated}
+    return {
+        "davis": load_davis,
+        "mot": load_mot,
+        "vid": load_imagenet_vid,
+        "got10k": _got10k_train,
+        "lasot": _lasot_train,
+        "otb": _otb_style,
+        "uav123": _uav123,
+        "folder": _folder,
+        "curated": load_curated,
+    }
 
 
 def parse_data_spec(spec: str) -> tuple[str, str]:
@@ -122,9 +131,9 @@ def frame_size(seq: Sequence) -> tuple[int, int]:
     return seq.meta["frame_size"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _folder_frame_size(folder: str, path: str) -> tuple[int, int]:
-    from ..frames import read_image
+    from siamfc.io.frames import read_image
 
     img = read_image(path)
     return img.shape[1], img.shape[0]
@@ -173,8 +182,18 @@ def split_and_filter(seqs: list[Sequence], cfg: TrainConfig) -> Split:
     for s in seqs:
         ok, reasons = usable_frames(s, cfg)
         ds = s.meta["dataset"]
-        c = counts.setdefault(ds, {"videos": set(), "objects": 0, "frames": 0, "kept_frames": 0,
-                                   "kept_objects": 0, "kept_videos": set(), **{r: 0 for r in REASONS}})
+        c = counts.setdefault(
+            ds,
+            {
+                "videos": set(),
+                "objects": 0,
+                "frames": 0,
+                "kept_frames": 0,
+                "kept_objects": 0,
+                "kept_videos": set(),
+                **{r: 0 for r in REASONS},
+            },
+        )
         c["videos"].add(s.meta["video"])
         c["objects"] += 1
         c["frames"] += len(s)
@@ -191,8 +210,10 @@ def split_and_filter(seqs: list[Sequence], cfg: TrainConfig) -> Split:
         c["videos"], c["kept_videos"] = len(c["videos"]), len(c["kept_videos"])
     kept = [s for s in seqs if s.name in usable]
     if not kept:
-        raise DataError("the frame filters left no object with enough usable frames: "
-                        + "; ".join(f"{ds}: {c}" for ds, c in counts.items()))
+        raise DataError(
+            "the frame filters left no object with enough usable frames: "
+            + "; ".join(f"{ds}: {c}" for ds, c in counts.items())
+        )
     val_videos = choose_val_videos(seqs, cfg)
     train = [s for s in kept if s.meta["video"] not in val_videos]
     val = [s for s in kept if s.meta["video"] in val_videos]
@@ -234,6 +255,8 @@ def summary(split: Split) -> str:
             f"{', frames of objects with too few usable frames ' + str(c['few_frames']) if c.get('few_frames') else ''})"
         )
     n_train = sum(int(split.usable[s.name].sum()) for s in split.train)
-    lines.append(f"train: {len(split.train)} objects, {n_train} frames; validation: {len(split.val)} objects "
-                 f"from {len(split.val_videos)} held-out videos")
+    lines.append(
+        f"train: {len(split.train)} objects, {n_train} frames; validation: {len(split.val)} objects "
+        f"from {len(split.val_videos)} held-out videos"
+    )
     return "\n".join(lines)

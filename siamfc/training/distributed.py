@@ -8,6 +8,7 @@ Batch norm computes statistics over the batch, so with per-process statistics N 
 not train like one process on the same global batch. ``torch.nn.SyncBatchNorm`` only runs on
 GPUs; :class:`SyncBatchNorm2d` is the same idea on any device (sums all-reduced with autograd).
 """
+
 from __future__ import annotations
 
 import os
@@ -103,7 +104,9 @@ def convert_sync_batchnorm(module: nn.Module) -> nn.Module:
     """Replace every BatchNorm2d in ``module`` by :class:`SyncBatchNorm2d` (same parameters and buffers)."""
     for name, child in module.named_children():
         if type(child) is nn.BatchNorm2d:
-            new = SyncBatchNorm2d(child.num_features, child.eps, child.momentum, child.affine, child.track_running_stats)
+            new = SyncBatchNorm2d(
+                child.num_features, child.eps, child.momentum, child.affine, child.track_running_stats
+            )
             new.load_state_dict(child.state_dict())
             setattr(module, name, new)
         else:

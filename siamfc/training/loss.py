@@ -1,11 +1,14 @@
 """Labels and the balanced logistic loss on the score map (paper, "Training")."""
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
 
-def make_labels(map_size: int, stride: int, radius: float, offsets: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+def make_labels(
+    map_size: int, stride: int, radius: float, offsets: torch.Tensor, positive: torch.Tensor
+) -> torch.Tensor:
     """+1 within ``radius`` px (search-crop pixels) of the object, -1 elsewhere.
 
     The object sits at the map centre moved by ``offsets`` (px); a pair whose search crop does

@@ -13,15 +13,16 @@ Kinds of pairs (probabilities in the config):
 * pasted (``paste_prob``): the search crop is a masked object (DAVIS) pasted onto another
   video's crop at a random offset and scale, so the background moves and changes.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
 
-from .augment import blur, color_gain, log_uniform, paste, to_gray, warp
-from .config import TrainConfig
-from .crops import Bank
+from siamfc.training.augment import blur, color_gain, log_uniform, paste, to_gray, warp
+from siamfc.training.config import TrainConfig
+from siamfc.training.crops import Bank
 
 TRAIN_STREAM, VAL_STREAM = 0, 1
 
@@ -74,15 +75,22 @@ class PairMaker:
         cfg, bank = self.cfg, self.bank
         rng = self.rng(g)
         u = rng.random()
-        kind = "negative" if u < cfg.negative_prob else "paste" if u < cfg.negative_prob + cfg.paste_prob else "positive"
+        kind = (
+            "negative" if u < cfg.negative_prob else "paste" if u < cfg.negative_prob + cfg.paste_prob else "positive"
+        )
         if kind == "paste" and not bank.masked:
             kind = "positive"  # no masks in this data: documented fallback
         if kind == "paste":
             z_item = int(bank.masked[rng.integers(len(bank.masked))])
             k = int(bank.obj[z_item])
             same = rng.random() < cfg.same_frame_prob
-            cands = [i for i in bank.objects[k] if bank.has_mask(i)
-                     and abs(bank.fid[i] - bank.fid[z_item]) <= cfg.max_frame_distance and (same or i != z_item)]
+            cands = [
+                i
+                for i in bank.objects[k]
+                if bank.has_mask(i)
+                and abs(bank.fid[i] - bank.fid[z_item]) <= cfg.max_frame_distance
+                and (same or i != z_item)
+            ]
             x_item = int(cands[rng.integers(len(cands))]) if cands else z_item
         else:
             k = self._object(rng)
@@ -94,13 +102,22 @@ class PairMaker:
         if kind == "paste":
             x_src = self._pasted(rng, k, x_item)
         if not self.augment:
-            return Pair(warp(z_src, cfg.exemplar_size, pad=bank.avg[z_item]),
-                        warp(x_src, cfg.search_size, pad=bank.avg[x_item]), (0.0, 0.0), kind != "negative")
+            return Pair(
+                warp(z_src, cfg.exemplar_size, pad=bank.avg[z_item]),
+                warp(x_src, cfg.search_size, pad=bank.avg[x_item]),
+                (0.0, 0.0),
+                kind != "negative",
+            )
 
         if cfg.flip_prob and rng.random() < cfg.flip_prob:
             z_src, x_src = z_src[:, ::-1], x_src[:, ::-1]
-        z = warp(z_src, cfg.exemplar_size, zoom=1 + rng.uniform(-cfg.stretch, cfg.stretch),
-                 shift=rng.integers(-cfg.shift, cfg.shift + 1, size=2), pad=bank.avg[z_item])
+        z = warp(
+            z_src,
+            cfg.exemplar_size,
+            zoom=1 + rng.uniform(-cfg.stretch, cfg.stretch),
+            shift=rng.integers(-cfg.shift, cfg.shift + 1, size=2),
+            pad=bank.avg[z_item],
+        )
         extra = rng.integers(-cfg.search_shift, cfg.search_shift + 1, size=2) if cfg.search_shift else np.zeros(2)
         # The base shift (+-4 px) is within the label radius and, as in the reference code, not
         # followed by the labels; the extra search shift moves the labels with the object.

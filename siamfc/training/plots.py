@@ -1,4 +1,5 @@
 """Training curves as PNG (``siamfc plot-train RUN_DIR``): loss, validation AUC, learning rate, speed."""
+
 from __future__ import annotations
 
 import csv
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..fileio import replace_atomically
+from siamfc.errors import DataError
+from siamfc.io.files import replace_atomically
 
 
 def read_csv(path) -> dict[str, np.ndarray]:
@@ -19,11 +20,13 @@ def read_csv(path) -> dict[str, np.ndarray]:
         rows = list(csv.DictReader(f))
     if not rows:
         return {}
+
     def num(v):
         try:
             return float(v)
         except (TypeError, ValueError):
             return float("nan")
+
     return {k: np.array([num(r[k]) for r in rows]) for k in rows[0]}
 
 
@@ -61,7 +64,7 @@ def curves_figure(runs: list[Path]):
             x = steps["epoch"] - 1 + steps["step"] / per_epoch
             k = max(1, len(x) // 200)  # a running mean keeps the curve readable
             smooth = np.convolve(steps["loss"], np.ones(k) / k, mode="valid")
-            ax_loss.plot(x[k - 1:], smooth, alpha=0.35, lw=0.8, color=color, label=f"{label} train (steps)")
+            ax_loss.plot(x[k - 1 :], smooth, alpha=0.35, lw=0.8, color=color, label=f"{label} train (steps)")
         ax_loss.plot(ep, log["train_loss"], "o-", ms=3, color=color, label=f"{label} train")
         ax_loss.plot(ep, log["val_loss"], "s--", ms=3, color=color, label=f"{label} val")
         ok = np.isfinite(log["val_auc"])

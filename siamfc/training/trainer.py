@@ -13,6 +13,7 @@ Run directory (everything a run needs to be understood, continued and compared):
     weights/epoch_NNN.safetensors   the weights of each epoch (+ model card), for choosing by val AUC
     tb/                   TensorBoard events
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,17 +33,18 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ..fileio import writable_folder, write_text_atomic
-from ..errors import ConfigError, SiamFCError
-from ..model import SiamFC
-from . import distributed
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import TrainConfig
-from .crops import DiskBank, MemoryBank, cache_bytes
-from .data import load_sequences, resolve_data_specs, split_and_filter, summary
-from .loss import balanced_logistic_loss, make_labels
-from .pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
-from .validation import tracking_auc, tracking_sequences, validation_loss
+from siamfc.errors import ConfigError, SiamFCError
+from siamfc.io.files import writable_folder, write_text_atomic
+from siamfc.model import SiamFC
+from siamfc.training import distributed
+from siamfc.training.checkpoint import load_checkpoint, save_checkpoint
+from siamfc.training.config import TrainConfig
+from siamfc.training.crops import DiskBank, MemoryBank, cache_bytes
+from siamfc.training.data import load_sequences, resolve_data_specs, split_and_filter, summary
+from siamfc.training.loss import balanced_logistic_loss, make_labels
+from siamfc.training.pairs import TRAIN_STREAM, VAL_STREAM, PairMaker
+from siamfc.training.validation import tracking_auc, tracking_sequences, validation_loss
+
 
 class TrainingDiverged(SiamFCError):
     """The loss became NaN or infinite (lower the learning rate; the last checkpoint is intact)."""
@@ -81,7 +83,7 @@ def build_model(cfg: TrainConfig) -> SiamFC:
     if not cfg.init_from:
         init_weights(model, cfg.init)
         return model
-    from ..model.weights import load_weights, resolve_weights
+    from siamfc.model.weights import load_weights, resolve_weights
 
     start = load_weights(resolve_weights(cfg.init_from))
     state = start.state_dict()
@@ -164,8 +166,12 @@ class PairDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, g):
         p = self.maker(g)
-        return (torch.from_numpy(np.ascontiguousarray(p.exemplar)), torch.from_numpy(np.ascontiguousarray(p.search)),
-                torch.tensor(p.offset, dtype=torch.float32), torch.tensor(p.positive))
+        return (
+            torch.from_numpy(np.ascontiguousarray(p.exemplar)),
+            torch.from_numpy(np.ascontiguousarray(p.search)),
+            torch.tensor(p.offset, dtype=torch.float32),
+            torch.tensor(p.positive),
+        )
 
 
 def to_batch(items, device, channels_last: bool) -> Batch:
@@ -189,7 +195,9 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, data: list[str], out: Path, *, progress: bool = True, log=None):
         self.cfg, self.data, self.out, self.progress = cfg, list(data), Path(out), progress
-        self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
+        self.device = torch.device(
+            ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
+        )
         self.info = distributed.setup(self.device.type)
         if cfg.batch_size % self.info.world:
             raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the {self.info.world} processes")
@@ -219,25 +227,38 @@ class Trainer:
         in_ram = cfg.cache_crops and need <= cfg.cache_limit_mib * 2**20
         if cfg.cache_crops and not in_ram:
             # ImageNet-VID would need hundreds of GB: never let the cache grow with the data.
-            self.log(f"the crop cache would need {need / 2**20:,.0f} MiB (cache_limit_mib {cfg.cache_limit_mib}): "
-                     "reading crops from disk instead (use `siamfc curate` first for speed)")
+            self.log(
+                f"the crop cache would need {need / 2**20:,.0f} MiB (cache_limit_mib {cfg.cache_limit_mib}): "
+                "reading crops from disk instead (use `siamfc curate` first for speed)"
+            )
         if in_ram:
-            self.bank = MemoryBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0, progress=show,
-                                   desc="cropping training frames")
+            self.bank = MemoryBank(
+                self.split.train,
+                self.split.usable,
+                cfg,
+                masks=cfg.paste_prob > 0,
+                progress=show,
+                desc="cropping training frames",
+            )
         else:
             self.bank = DiskBank(self.split.train, self.split.usable, cfg, masks=cfg.paste_prob > 0)
         if self.bank.bad_frames:
-            self.log(f"warning: skipped {len(self.bank.bad_frames)} unreadable training frame(s), e.g. "
-                     f"{self.bank.bad_frames[0]}")
-        self.log(f"stored crops: {len(self.bank)} of {self.bank.side}x{self.bank.side} px "
-                 f"({self.bank.nbytes / 2**20:.0f} MiB in RAM)")
+            self.log(
+                f"warning: skipped {len(self.bank.bad_frames)} unreadable training frame(s), e.g. "
+                f"{self.bank.bad_frames[0]}"
+            )
+        self.log(
+            f"stored crops: {len(self.bank)} of {self.bank.side}x{self.bank.side} px "
+            f"({self.bank.nbytes / 2**20:.0f} MiB in RAM)"
+        )
         self.maker = PairMaker(self.bank, cfg, TRAIN_STREAM)
         self.val_batches = []
         if self.split.val and cfg.val_pairs > 0 and self.info.is_main:
             # Read from disk: only the crops of the fixed validation pairs are ever needed.
             val_bank = DiskBank(self.split.val, self.split.usable, cfg)
-            val_maker = PairMaker(val_bank, cfg.__class__(**{**cfg.to_dict(), "negative_prob": 0.0, "paste_prob": 0.0}),
-                                  VAL_STREAM)
+            val_maker = PairMaker(
+                val_bank, cfg.__class__(**{**cfg.to_dict(), "negative_prob": 0.0, "paste_prob": 0.0}), VAL_STREAM
+            )
             ds = PairDataset(val_maker)
             for start in range(0, cfg.val_pairs, cfg.batch_size):
                 items = [ds[g] for g in range(start, min(cfg.val_pairs, start + cfg.batch_size))]
@@ -253,12 +274,17 @@ class Trainer:
         self.model.to(self.device)
         if cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(trainable_parameters(self.model, cfg), lr=cfg.lr_initial, momentum=cfg.momentum,
-                                         weight_decay=cfg.weight_decay)
+        self.optimizer = torch.optim.SGD(
+            trainable_parameters(self.model, cfg),
+            lr=cfg.lr_initial,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+        )
         self.net = self.model
         if self.info.enabled:
             self.net = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
         self.scaler = torch.amp.GradScaler("cuda") if (cfg.precision == "fp16" and self.device.type == "cuda") else None
 
     def autocast(self):
@@ -275,8 +301,9 @@ class Trainer:
         cfg = self.cfg
         with self.autocast():
             scores = net(batch.exemplar, batch.search)
-        labels = make_labels(scores.shape[-1], self.model.stride, cfg.label_radius, batch.offsets.cpu(),
-                             batch.positive.cpu()).to(scores.device)
+        labels = make_labels(
+            scores.shape[-1], self.model.stride, cfg.label_radius, batch.offsets.cpu(), batch.positive.cpu()
+        ).to(scores.device)
         return balanced_logistic_loss(scores, labels, cfg.neg_weight)
 
     def step(self, batch: Batch) -> float:
@@ -294,9 +321,13 @@ class Trainer:
 
     def loader(self, epoch: int):
         """Batches of this process for ``epoch`` (uint8 tensors; see :func:`to_batch`)."""
-        return torch.utils.data.DataLoader(PairDataset(self.maker), batch_sampler=rank_batches(epoch, self.cfg, self.info),
-                                           num_workers=self.cfg.workers, persistent_workers=False,
-                                           multiprocessing_context=worker_context() if self.cfg.workers else None)
+        return torch.utils.data.DataLoader(
+            PairDataset(self.maker),
+            batch_sampler=rank_batches(epoch, self.cfg, self.info),
+            num_workers=self.cfg.workers,
+            persistent_workers=False,
+            multiprocessing_context=worker_context() if self.cfg.workers else None,
+        )
 
     def train_epoch(self, epoch: int) -> dict:
         cfg = self.cfg
@@ -306,14 +337,22 @@ class Trainer:
         set_train_mode(self.model, cfg)
         loader = self.loader(epoch)
         losses = []
-        bar = tqdm(total=cfg.pairs_per_epoch, desc=f"epoch {epoch}/{cfg.epochs}", unit="pair", leave=False,
-                   disable=not (self.progress and self.info.is_main), dynamic_ncols=True)
+        bar = tqdm(
+            total=cfg.pairs_per_epoch,
+            desc=f"epoch {epoch}/{cfg.epochs}",
+            unit="pair",
+            leave=False,
+            disable=not (self.progress and self.info.is_main),
+            dynamic_ncols=True,
+        )
         start = time.perf_counter()
         for items in loader:
             value = self.step(to_batch(items, self.device, cfg.channels_last))
             if not math.isfinite(value):
-                raise TrainingDiverged(f"training loss became {value} at epoch {epoch}, step {len(losses) + 1} "
-                                       "(lower lr_initial; --resume restarts from the last checkpoint)")
+                raise TrainingDiverged(
+                    f"training loss became {value} at epoch {epoch}, step {len(losses) + 1} "
+                    "(lower lr_initial; --resume restarts from the last checkpoint)"
+                )
             losses.append(distributed.mean_over_ranks(value, self.info))
             bar.update(cfg.batch_size)
             if len(losses) % 10 == 0:
@@ -322,8 +361,14 @@ class Trainer:
         bar.close()
         seconds = time.perf_counter() - start
         self.step_losses.append(losses)
-        return {"epoch": epoch, "lr": lr, "train_loss": float(np.mean(losses)), "train_s": seconds,
-                "pairs_per_s": cfg.pairs_per_epoch / seconds, "pairs_seen": epoch * cfg.pairs_per_epoch}
+        return {
+            "epoch": epoch,
+            "lr": lr,
+            "train_loss": float(np.mean(losses)),
+            "train_s": seconds,
+            "pairs_per_s": cfg.pairs_per_epoch / seconds,
+            "pairs_seen": epoch * cfg.pairs_per_epoch,
+        }
 
     # -- validation ---------------------------------------------------------------------------------
     def validate(self, epoch: int) -> dict:
@@ -331,18 +376,26 @@ class Trainer:
         row = {"val_loss": float("nan"), "val_auc": float("nan")}
         start = time.perf_counter()
         if self.val_batches:
+
             def batches():
                 for items in self.val_batches:
                     b = to_batch(items, self.device, cfg.channels_last)
                     yield b.exemplar, b.search, self._labels(b)
 
-            row["val_loss"] = validation_loss(self.model, batches(),
-                                              lambda s, y: balanced_logistic_loss(s, y, cfg.neg_weight))
+            row["val_loss"] = validation_loss(
+                self.model, batches(), lambda s, y: balanced_logistic_loss(s, y, cfg.neg_weight)
+            )
         due = epoch == 0 or epoch % cfg.val_track_every == 0 or epoch == cfg.epochs
         if self.val_track and due and cfg.val_track_max_frames > 1:
-            mean, per_seq = tracking_auc(self.model, self.val_track, self.split.usable,
-                                         cfg.val_track_max_frames, cfg.val_track_min_frames, self.device,
-                                         progress=self.progress and self.info.is_main)
+            mean, per_seq = tracking_auc(
+                self.model,
+                self.val_track,
+                self.split.usable,
+                cfg.val_track_max_frames,
+                cfg.val_track_min_frames,
+                self.device,
+                progress=self.progress and self.info.is_main,
+            )
             row["val_auc"] = mean
             self.val_rows += [{"epoch": epoch, "sequence": k, "auc": v} for k, v in per_seq.items()]
         set_train_mode(self.model, cfg)
@@ -351,7 +404,9 @@ class Trainer:
 
     def _labels(self, b: Batch) -> torch.Tensor:
         size = (self.cfg.search_size - self.cfg.exemplar_size) // self.model.stride + 1
-        return make_labels(size, self.model.stride, self.cfg.label_radius, b.offsets.cpu(), b.positive.cpu()).to(self.device)
+        return make_labels(size, self.model.stride, self.cfg.label_radius, b.offsets.cpu(), b.positive.cpu()).to(
+            self.device
+        )
 
     # -- files ------------------------------------------------------------------------------------------
     def write_logs(self) -> None:
@@ -364,7 +419,11 @@ class Trainer:
             return buf.getvalue()
 
         write_text_atomic(self.out / "log.csv", table(self.history, LOG_FIELDS))
-        steps = [{"epoch": e + 1, "step": i + 1, "loss": v} for e, ls in enumerate(self.step_losses) for i, v in enumerate(ls)]
+        steps = [
+            {"epoch": e + 1, "step": i + 1, "loss": v}
+            for e, ls in enumerate(self.step_losses)
+            for i, v in enumerate(ls)
+        ]
         write_text_atomic(self.out / "steps.csv", table(steps, ["epoch", "step", "loss"]))
         write_text_atomic(self.out / "val_sequences.csv", table(self.val_rows, ["epoch", "sequence", "auc"]))
 
@@ -383,19 +442,40 @@ class Trainer:
         self.tb.flush()
 
     def checkpoint(self) -> None:
-        save_checkpoint(self.out / "checkpoint.pt", {
-            "epoch": self.epoch, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "config": self.cfg.to_dict(), "data": self.data, "history": self.history,
-            "step_losses": self.step_losses, "val_rows": self.val_rows, "torch_rng": torch.get_rng_state(),
-        })
+        save_checkpoint(
+            self.out / "checkpoint.pt",
+            {
+                "epoch": self.epoch,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "config": self.cfg.to_dict(),
+                "data": self.data,
+                "history": self.history,
+                "step_losses": self.step_losses,
+                "val_rows": self.val_rows,
+                "torch_rng": torch.get_rng_state(),
+            },
+        )
 
     def save_epoch_weights(self, row: dict) -> None:
-        from ..model.weights import save_weights
+        from siamfc.model.weights import save_weights
 
-        card = {"training": {"data": self.data, "epoch": row["epoch"], "epochs": self.cfg.epochs,
-                             "pairs_seen": row["pairs_seen"], "val_auc": row.get("val_auc"),
-                             "val_loss": row.get("val_loss"), "run": str(self.out)}}
-        save_weights(export_model(self.model, self.cfg.score_gain), self.out / "weights" / f"epoch_{row['epoch']:03d}.safetensors", card)
+        card = {
+            "training": {
+                "data": self.data,
+                "epoch": row["epoch"],
+                "epochs": self.cfg.epochs,
+                "pairs_seen": row["pairs_seen"],
+                "val_auc": row.get("val_auc"),
+                "val_loss": row.get("val_loss"),
+                "run": str(self.out),
+            }
+        }
+        save_weights(
+            export_model(self.model, self.cfg.score_gain),
+            self.out / "weights" / f"epoch_{row['epoch']:03d}.safetensors",
+            card,
+        )
 
     def restore(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -418,10 +498,22 @@ class Trainer:
         if self.info.is_main:
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / "config.yaml")
-            write_text_atomic(out / "run.json", json.dumps({
-                "data": self.data, "world_size": self.info.world, "device": str(self.device),
-                "torch": torch.__version__, "python": platform.python_version(), "machine": platform.processor() or platform.machine(),
-                "threads": torch.get_num_threads()}, indent=2) + "\n")
+            write_text_atomic(
+                out / "run.json",
+                json.dumps(
+                    {
+                        "data": self.data,
+                        "world_size": self.info.world,
+                        "device": str(self.device),
+                        "torch": torch.__version__,
+                        "python": platform.python_version(),
+                        "machine": platform.processor() or platform.machine(),
+                        "threads": torch.get_num_threads(),
+                    },
+                    indent=2,
+                )
+                + "\n",
+            )
             write_text_atomic(out / "data_summary.txt", summary(self.split) + "\n")
             write_text_atomic(out / "val_videos.txt", "".join(v + "\n" for v in self.split.val_videos))
             try:
@@ -432,12 +524,21 @@ class Trainer:
             except ImportError:  # tensorboard is a dependency, but a missing one must not stop training
                 self.log("tensorboard not installed: no TensorBoard logs")
         if self.epoch == 0 and self.info.is_main:
-            row = {"epoch": 0, "lr": float("nan"), "train_loss": float("nan"), "pairs_per_s": float("nan"),
-                   "train_s": 0.0, "pairs_seen": 0, **self.validate(0)}
+            row = {
+                "epoch": 0,
+                "lr": float("nan"),
+                "train_loss": float("nan"),
+                "pairs_per_s": float("nan"),
+                "train_s": 0.0,
+                "pairs_seen": 0,
+                **self.validate(0),
+            }
             self.history.append(row)
             self.tensorboard(row)  # epoch 0 in TensorBoard too, as in log.csv
-            self.log(f"epoch 0 (untrained): val loss {row['val_loss']:.4f} (large before training: see "
-                     f"docs/training.md), val AUC {row['val_auc']:.3f}")
+            self.log(
+                f"epoch 0 (untrained): val loss {row['val_loss']:.4f} (large before training: see "
+                f"docs/training.md), val AUC {row['val_auc']:.3f}"
+            )
         distributed.barrier(self.info)
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1):
@@ -451,9 +552,11 @@ class Trainer:
                         self.save_epoch_weights(row)
                     self.write_logs()
                     self.tensorboard(row)
-                    self.log(f"epoch {epoch}/{cfg.epochs}: lr {row['lr']:.2e}, train loss {row['train_loss']:.4f}, "
-                             f"val loss {row['val_loss']:.4f}, val AUC {row['val_auc']:.3f}, "
-                             f"{row['pairs_per_s']:.1f} pairs/s")
+                    self.log(
+                        f"epoch {epoch}/{cfg.epochs}: lr {row['lr']:.2e}, train loss {row['train_loss']:.4f}, "
+                        f"val loss {row['val_loss']:.4f}, val AUC {row['val_auc']:.3f}, "
+                        f"{row['pairs_per_s']:.1f} pairs/s"
+                    )
                 distributed.barrier(self.info)
             if self.info.is_main:
                 self.write_logs()
@@ -464,8 +567,9 @@ class Trainer:
         return self.history
 
 
-def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool = False, progress: bool = True,
-          log=None) -> list[dict]:
+def train(
+    cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool = False, progress: bool = True, log=None
+) -> list[dict]:
     """Train (or continue) a run in ``out``; returns the per-epoch log rows.
 
     With ``resume``, ``cfg`` and ``data`` may be None (the run's own are used); when given they must
@@ -483,7 +587,9 @@ def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool 
         # which only resolve from the directory it was started in.
         run_data = resolve_data_specs(state["data"])
         if data and resolve_data_specs(data) != run_data:
-            raise ConfigError(f"cannot resume {out} with different data: run has {run_data}, given {resolve_data_specs(data)}")
+            raise ConfigError(
+                f"cannot resume {out} with different data: run has {run_data}, given {resolve_data_specs(data)}"
+            )
         cfg, data = saved, run_data
         if distributed.launched_rank() == 0:
             writable_folder(out, "the run")
@@ -494,7 +600,9 @@ def train(cfg: TrainConfig | None, data: list[str] | None, out, *, resume: bool 
         writable_folder(out, "the run", keep=False)
     if not resume:
         if (out / "checkpoint.pt").exists():
-            raise ConfigError(f"{out} already holds a run (checkpoint.pt); continue it with --resume or choose another --out")
+            raise ConfigError(
+                f"{out} already holds a run (checkpoint.pt); continue it with --resume or choose another --out"
+            )
         if cfg is None:
             cfg = TrainConfig()
         if not data:

@@ -4,15 +4,16 @@ The tracking score is what the weights are for: the real :class:`~siamfc.trackin
 runs over the held-out sequences (at most ``val_track_max_frames`` frames each, from the first
 usable frame) and the OTB-style success AUC is averaged over sequences.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..data.sequence import Sequence
-from ..evaluation.ope import score_sequence
-from ..tracking import SiamFCTracker
+from siamfc.data.sequence import Sequence
+from siamfc.evaluation.ope import score_sequence
+from siamfc.tracking import SiamFCTracker
 
 
 def success_auc(pred: np.ndarray, gt: np.ndarray, name: str = "") -> float:
@@ -20,8 +21,9 @@ def success_auc(pred: np.ndarray, gt: np.ndarray, name: str = "") -> float:
     return score_sequence(pred, gt, name=name, rule="otb").auc
 
 
-def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cpu", **tracker_options
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def track_sequence(
+    model, seq: Sequence, start: int, max_frames: int, device="cpu", **tracker_options
+) -> tuple[np.ndarray, np.ndarray]:
     """Run the tracker from frame ``start`` (its box given) for at most ``max_frames`` frames.
 
     ``tracker_options`` go to :class:`SiamFCTracker` (e.g. ``resampling``, or another engine).
@@ -39,8 +41,16 @@ def track_sequence(model, seq: Sequence, start: int, max_frames: int, device="cp
     return pred, seq.boxes[start:end]
 
 
-def tracking_auc(model, seqs: list[Sequence], usable: dict, max_frames: int, min_frames: int,
-                 device="cpu", progress: bool = False, **tracker_options) -> tuple[float, dict]:
+def tracking_auc(
+    model,
+    seqs: list[Sequence],
+    usable: dict,
+    max_frames: int,
+    min_frames: int,
+    device="cpu",
+    progress: bool = False,
+    **tracker_options,
+) -> tuple[float, dict]:
     """Mean success AUC over the sequences with enough frames, and ``{name: auc}``.
 
     The model is left in eval mode; the caller puts it back into training mode. ``progress``:

@@ -1,0 +1,74 @@
+"""``siamfc bench``: tracking speed of every backend and precision, side by side with a plain reference."""
+
+from __future__ import annotations
+
+from siamfc.apps.cli.engine_options import WEIGHTS_HELP
+
+HELP = "measure tracking speed: per-step breakdown, fps, GFLOP/s, speed-up over a plain reference"
+DESCRIPTION = """Track the bundled Crossing sequence, resized to --size, with every available
+configuration in one process and print, per parameter set (3s, 5s): fps, ms per tracking step
+broken down into crop / network / post-processing, the network's GFLOP/s and its fraction of a
+reference rate measured here in its precision (the throughput of large fp32 / bf16 / int8 matrix
+multiplies in PyTorch: a yardstick, not a bound -- tuned convolution kernels can beat it), setup
+time and first-frame latency, and the speed-up over the reference (the same tracker in eager
+fp32 PyTorch with channels-first tensors, what existing re-implementations run). Frames are decoded before timing.
+
+--video PATH adds end-to-end throughput on a video file, decoding included (inline vs. in a
+background thread). --memory measures the resident memory of a tracker in a fresh process.
+--json OUT writes every number."""
+
+
+def add_arguments(p) -> None:
+    from siamfc.apps.bench import CONFIGS
+
+    p.add_argument("--size", default="640x360", help="frame size WxH (default: %(default)s)")
+    p.add_argument(
+        "--params", nargs="+", default=["3s", "5s"], choices=["3s", "5s"], help="parameter sets (default: both)"
+    )
+    p.add_argument("--frames", type=int, default=40, help="frames tracked per pass (default: %(default)s)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="passes per configuration, taken in turns; the median counts (default: %(default)s)",
+    )
+    p.add_argument(
+        "--configs",
+        nargs="+",
+        choices=list(CONFIGS),
+        metavar="CONFIG",
+        help=f"configurations to time (default: every one this machine can run): {', '.join(CONFIGS)}",
+    )
+    p.add_argument("--weights", help=WEIGHTS_HELP)
+    p.add_argument("--threads", type=int, default=None, help="threads for every backend (default: all cores)")
+    p.add_argument("--peers", action="store_true", help="also time OpenCV CSRT and KCF")
+    p.add_argument("--video", metavar="PATH", help="also measure end-to-end fps on this video file (decoding included)")
+    p.add_argument(
+        "--box", metavar="X,Y,W,H", help="first box for --video (default: a centred box a quarter of the frame)"
+    )
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="also measure a tracker's resident memory and build time in fresh processes (warm and empty cache)",
+    )
+    p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
+
+
+def run(args) -> int:
+    from siamfc.apps.bench import run_command
+
+    run_command(
+        size=args.size,
+        params=args.params,
+        frames=args.frames,
+        rounds=args.rounds,
+        configs=args.configs,
+        weights=args.weights,
+        threads=args.threads,
+        peers=args.peers,
+        video=args.video,
+        box=args.box,
+        memory=args.memory,
+        json_out=args.json,
+    )
+    return 0

@@ -1,0 +1,68 @@
+"""``siamfc serve``: the browser demo on a local web page (needs ``pip install 'siamfc[app]'``)."""
+
+from __future__ import annotations
+
+HELP = "start the browser demo: upload a clip or pick the bundled one, draw the box, watch it tracked"
+DESCRIPTION = """Start a local web page (works offline: everything it needs is served from the package)
+where you can upload a clip or pick the bundled Crossing sequence, draw the box on the first frame
+with the mouse, choose the weights and the parameter set, watch the tracking with the score curve,
+and download the boxes (OTB text, 1-based) and the annotated video (.webm).
+
+One clip is tracked at a time; a second request is told to wait. Closing the page stops its job.
+Needs the app extra: pip install 'siamfc[app]'."""
+
+
+def add_arguments(p) -> None:
+    from siamfc.apps.cli.engine_options import add_engine_arguments
+    from siamfc.apps.serve import MAX_UPLOAD_MB
+
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 exposes it to the network)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0 picks a free one)")
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=MAX_UPLOAD_MB,
+        help="largest video accepted, in MB (default: %(default)s)",
+    )
+    add_engine_arguments(p)
+
+
+def run(args) -> int:
+    import socket
+
+    from siamfc.apps.cli.engine_options import engine_kwargs
+    from siamfc.apps.serve import require_app_extra
+    from siamfc.errors import SiamFCError
+
+    require_app_extra()
+    import uvicorn
+
+    from siamfc.apps.serve.server import create_app
+
+    if args.max_upload_mb <= 0:
+        raise SiamFCError(f"--max-upload-mb must be positive, got {args.max_upload_mb:g}")
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+        sock.listen(64)  # connections wait from now on, so the address printed below works at once
+    except OSError as exc:
+        sock.close()
+        raise SiamFCError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
+            "(another server there? pick one with --port)"
+        ) from None
+    host, port = sock.getsockname()[:2]
+    app = create_app(max_upload_mb=args.max_upload_mb, engine=engine_kwargs(args))
+    print(
+        f"siamfc serve: open http://{host if host not in ('0.0.0.0', '::') else 'localhost'}:{port}/ "
+        "in a browser (Ctrl-C stops)",
+        flush=True,
+    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[sock])
+    return 0

@@ -1,0 +1,184 @@
+"""Track one object through a stream of frames: progress, annotated video, box file, live window.
+
+Used by ``siamfc track`` and ``siamfc demo``. The box file (``--save``) has one line per frame,
+``x,y,w,h``: 0-based pixel coordinates (pixel centres at integers, OpenCV's convention), decimals
+as needed; the first line is the box the tracker was initialised with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from siamfc.apps.box_arg import parse_box  # noqa: F401 - re-exported: `siamfc bench --box` reads it from here
+from siamfc.apps.debug_overlay import debug_frame
+from siamfc.data.box_files import write_box_file
+from siamfc.errors import DataError, InvalidBoxError, InvalidFrameError
+from siamfc.io.video import VideoWriter, check_video_path, draw_box
+
+WINDOW = "siamfc"
+
+
+def gui_problem() -> str | None:
+    """Why OpenCV cannot open a window here, or None if it can."""
+    import cv2
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY is not set)"
+    gui = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    if gui and gui.group(1).upper() == "NONE":
+        return "this OpenCV build has no GUI (opencv-*-headless); install opencv-contrib-python for windows"
+    return None
+
+
+def select_box(frame: np.ndarray) -> tuple[float, float, float, float]:
+    """Let the user draw the first box (cv2.selectROI); DataError if they cancel."""
+    import cv2
+
+    x, y, w, h = cv2.selectROI(WINDOW, frame, showCrosshair=True, fromCenter=False)
+    if w <= 0 or h <= 0:
+        raise InvalidBoxError("no box was drawn (selection cancelled)")
+    return float(x), float(y), float(w), float(h)
+
+
+@dataclass
+class TrackRun:
+    """What a run produced: ``boxes (N, 4)`` 0-based, ``scores (N,)`` (NaN for the first frame)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    seconds: float  # wall clock, decoding and writing included
+    tracker_seconds: float  # init + updates only
+    video: Path | None = None
+    boxes_file: Path | None = None
+
+    @property
+    def fps(self) -> float:
+        return len(self.boxes) / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def tracker_fps(self) -> float:
+        return len(self.boxes) / self.tracker_seconds if self.tracker_seconds > 0 else float("nan")
+
+    def summary(self) -> str:
+        parts = [
+            f"tracked {len(self.boxes)} frames in {self.seconds:.1f} s "
+            f"({self.fps:.1f} fps overall, {self.tracker_fps:.1f} fps tracker)"
+        ]
+        if self.boxes_file:
+            parts.append(f"boxes -> {self.boxes_file}")
+        if self.video:
+            parts.append(f"video -> {self.video}")
+        return "; ".join(parts)
+
+
+def track_video(
+    tracker,
+    frames,
+    box=None,
+    *,
+    total: int | None = None,
+    fps: float | None = None,
+    video_out=None,
+    boxes_out=None,
+    show: bool = False,
+    progress: bool = True,
+    desc: str = "tracking",
+    debug: bool = False,
+    on_frame=None,
+) -> TrackRun:
+    """Initialise ``tracker`` on the first frame with ``box`` (or one the user draws) and follow it.
+
+    Args:
+        tracker: anything with ``init(frame, box)`` and ``update(frame) -> (box, score)``.
+        frames: iterable of ``H x W x 3`` uint8 BGR frames.
+        box: ``(x, y, w, h)`` in 0-based pixels, or a :class:`~siamfc.apps.box_arg.BoxArg` (resolved on
+            the first frame); None to draw it in a window (needs a display).
+        total, fps: frame count (for the progress bar) and frame rate (for the video), if known.
+        video_out: write the annotated frames here (``.mp4``, ``.avi`` or ``.webm``).
+        boxes_out: write the boxes here, one ``x,y,w,h`` line per frame (0-based).
+        show: display the frames live (``q`` or Esc stops early).
+        debug: draw what the tracker used beside each frame (:mod:`siamfc.apps.debug_overlay`); needs
+            a :class:`~siamfc.tracking.SiamFCTracker`.
+        on_frame: called after each frame as ``on_frame(index, box, score, annotated)``
+            (``annotated``: the drawn frame); returning True stops the run there.
+
+    The outputs are written even when the run is interrupted (Ctrl-C, ``q``, ``on_frame``), with
+    the frames so far. Frames are not kept: memory does not grow with the video's length.
+    """
+    if video_out is not None:
+        check_video_path(video_out)
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise DataError("the source gave no frames")
+    if box is None:
+        box = select_box(first)
+    elif hasattr(box, "resolve"):
+        box = box.resolve(first.shape)
+    # Initialise before the progress bar starts: a bad box or frame fails with its message alone.
+    start = time.perf_counter()
+    tracker.init(first, box)
+    tracker_seconds = time.perf_counter() - start
+    boxes, scores = [tuple(float(v) for v in box)], [float("nan")]
+    writer = None
+    bar = tqdm(total=total, unit="frame", desc=desc, disable=not progress, dynamic_ncols=True)
+    try:
+        frame = first
+        while True:
+            annotated = None
+            if video_out is not None or show or on_frame is not None:
+                label = f"#{len(boxes)}" + ("" if np.isnan(scores[-1]) else f"  score {scores[-1]:.2f}")
+                annotated = draw_box(frame, boxes[-1], label=label)
+                if debug:
+                    annotated = debug_frame(annotated, tracker if len(boxes) > 1 else None, scores)
+                if video_out is not None:
+                    if writer is None:
+                        writer = VideoWriter(video_out, fps, (annotated.shape[1], annotated.shape[0]))
+                    writer.write(annotated)
+                if show and _show(annotated):
+                    break
+            bar.update(1)
+            if on_frame is not None and on_frame(len(boxes) - 1, boxes[-1], scores[-1], annotated):
+                break
+            frame = next(frames, None)
+            if frame is None:
+                break
+            t0 = time.perf_counter()
+            try:
+                current, score = tracker.update(frame)
+            except InvalidFrameError as exc:  # say which frame (e.g. a folder of mixed sizes)
+                raise InvalidFrameError(f"frame {len(boxes) + 1} of the source: {exc}") from None
+            tracker_seconds += time.perf_counter() - t0
+            boxes.append(tuple(float(v) for v in current))
+            scores.append(float(score))
+    except KeyboardInterrupt:
+        print(f"interrupted after {len(boxes)} frames; writing what was tracked", file=sys.stderr)
+    finally:
+        bar.close()
+        video = writer.close() if writer is not None else None
+        boxes_file = write_box_file(boxes_out, np.array(boxes), one_based=False) if boxes_out is not None else None
+        if show:
+            _close_windows()
+    return TrackRun(np.array(boxes), np.array(scores), time.perf_counter() - start, tracker_seconds, video, boxes_file)
+
+
+def _show(frame) -> bool:
+    """Display a frame; True if the user asked to stop."""
+    import cv2
+
+    cv2.imshow(WINDOW, frame)
+    return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)
+
+
+def _close_windows() -> None:
+    import cv2
+
+    cv2.destroyAllWindows()

@@ -1,0 +1,146 @@
+"""File input and output shared by every part of the package: atomic writes, JSON reading.
+
+Atomic writes: every file the package writes (results, reports, plots, videos, weights and their
+model cards, checkpoints, exports, training logs) is first written to a *unique* temporary file
+beside its target (same folder, so the rename cannot cross file systems; same extension, so
+writers that choose a format by it -- OpenCV's video writer, matplotlib -- still do), flushed to
+disk (fsync), and only then renamed over the target. A reader, or a run interrupted at any point,
+sees the old file or the new one, never half of one; on error the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from siamfc.errors import DataError, SiamFCError
+
+
+def _default_mode() -> int:
+    """Permissions of a plainly created file (0o666 less the umask); mkstemp's are owner-only."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+class AtomicFile:
+    """A unique temporary file beside ``path`` that replaces ``path`` on :meth:`commit`.
+
+    Use as a context manager (commit on success, discard on error) or call :meth:`commit` /
+    :meth:`discard` yourself (a streaming writer such as :class:`~siamfc.io.video.VideoWriter`).
+    ``tmp`` is the temporary path to write to; it exists (empty) from the start.
+    """
+
+    def __init__(self, path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=f".tmp{self.path.suffix}"
+        )
+        os.close(fd)
+        self.tmp = Path(name)
+
+    def commit(self) -> Path:
+        """fsync the temporary file, give it normal permissions and rename it over ``path``."""
+        try:
+            with open(self.tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.chmod(self.tmp, _default_mode())
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        _fsync_folder(self.path.parent)
+        return self.path
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (where the platform allows opening a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def writable_folder(path, what: str = "files", keep: bool = True) -> Path:
+    """Create the folder ``path`` (and its parents) and check that a file can be written in it;
+    else one line saying why (``what`` names what was to be written: "the export", "the run").
+
+    ``keep=False``: only check -- the folders this call created are removed again, so that a
+    command that fails later (bad data) leaves nothing behind.
+    """
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise SiamFCError(f"cannot write {what} to {path}: {parent} is a file, not a folder")
+    created = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise SiamFCError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+    finally:
+        if not keep:
+            for folder in created:  # deepest first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+    return path
+
+
+def replace_atomically(path, write) -> Path:
+    """Call ``write(tmp_path)`` (any writer that takes a path), then rename the result over ``path``."""
+    with AtomicFile(path) as f:
+        write(f.tmp)
+    return f.path
+
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    return replace_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see the module doc)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def file_sha256(path) -> str:
+    """Hex SHA-256 of a file's bytes (weights in model cards and result provenance)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_json(path, what: str = "file"):
+    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
