@@ -354,6 +354,7 @@ def run_command(
     box=None,
     memory: bool = False,
     json_out=None,
+    overrides: dict | None = None,
 ) -> dict:
     """What ``siamfc bench`` does (see its ``--help``): time every configuration this machine can
     run, print the tables, and return (and with ``json_out`` write, atomically) every number,
@@ -416,18 +417,26 @@ def run_command(
                 params=ps,
                 pick_scale_on_raw=False,
                 resampling=resampling,
+                **(overrides or {}),
             )
         }
         for name, (backend, precision) in runnable.items():
             variants[name] = lambda b=backend, p=precision, ps=ps: SiamFCTracker(
-                model=model, weights=weights, params=ps, backend=b, precision=p, threads=threads, resampling=resampling
+                model=model,
+                weights=weights,
+                params=ps,
+                backend=b,
+                precision=p,
+                threads=threads,
+                resampling=resampling,
+                **(overrides or {}),
             )
         if peers:
             from siamfc.evaluation.trackers import OpenCVTracker
 
             variants["opencv csrt"] = lambda: OpenCVTracker("csrt")
             variants["opencv kcf"] = lambda: OpenCVTracker("kcf")
-        num_scales = get_params(ps).num_scales
+        num_scales = get_params(ps, **(overrides or {})).num_scales
         flops = step_flops(model, num_scales)
         rows = rows_for(run_bench(variants, decoded, first_box, ps, rounds=rounds), flops, rates)
         report["results"][ps] = {"step_gflop": flops / 1e9, "rows": rows}

@@ -67,12 +67,21 @@ def run_demo(
     exported=None,
     resampling: str | None = None,
     debug: bool = False,
+    **tracker_kwargs,
 ) -> DemoResult:
-    """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result."""
+    """Track the demo sequence with ``weights`` (default: the shipped ones), write and score the result.
+
+    ``tracker_kwargs`` go to :class:`~siamfc.tracking.SiamFCTracker` (``device``, parameter overrides)."""
     from siamfc.tracking import SiamFCTracker
 
     tracker = SiamFCTracker(
-        weights=weights, params=params, backend=backend, precision=precision, exported=exported, resampling=resampling
+        weights=weights,
+        params=params,
+        backend=backend,
+        precision=precision,
+        exported=exported,
+        resampling=resampling,
+        **tracker_kwargs,
     )
     seq = demo_sequence()
     out_dir = Path(out_dir)

@@ -39,19 +39,15 @@ from siamfc.geometry import as_polygons, polygons_to_region_boxes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from siamfc.apps.cli.engine_options import add_engine_arguments
-
     p = argparse.ArgumentParser(prog="python -m siamfc.vot", description=__doc__.splitlines()[0])
     add_trax_arguments(p)
-    add_engine_arguments(p)
     return p.parse_args(argv)
 
 
 def add_trax_arguments(p) -> None:
-    p.add_argument("--weights", metavar="W", help="weights file (.safetensors); default: the shipped weights")
-    p.add_argument("--params", default="3s", choices=["3s", "5s"], help="parameter set (default: %(default)s)")
-    p.add_argument("--set", dest="overrides", default="", metavar="NAME=VALUE,...", help="parameter overrides")
-    p.add_argument("--device", default="cpu", help="torch device (default: %(default)s)")
+    from siamfc.apps.cli.tracker_options import add_tracker_options
+
+    add_tracker_options(p)
     p.add_argument("--trax-log", metavar="FILE", help="write TraX's own protocol log to FILE")
 
 
@@ -124,20 +120,11 @@ def main(argv=None) -> int:
     except ImportError:
         print("siamfc trax: error: the vot-trax package is not installed (pip install vot-trax)", file=sys.stderr)
         return 2
-    from siamfc.evaluation.trackers import TrackerSpec
-    from siamfc.tracking.params import parse_overrides
+    from siamfc.apps.cli.tracker_options import tracker_kwargs
+    from siamfc.tracking import SiamFCTracker
 
     try:
-        tracker = TrackerSpec(
-            "siamfc",
-            weights=args.weights,
-            params=args.params,
-            device=args.device,
-            overrides=tuple(sorted(parse_overrides(args.overrides).items())),
-            backend=args.backend,
-            precision=args.precision,
-            exported=args.exported,
-        ).build()
+        tracker = SiamFCTracker(**tracker_kwargs(args))
     except SiamFCError as exc:
         print(f"siamfc trax: error: {exc}", file=sys.stderr)
         return 2

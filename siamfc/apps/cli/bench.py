@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from siamfc.apps.cli.engine_options import WEIGHTS_HELP
-
 HELP = "measure tracking speed: per-step breakdown, fps, GFLOP/s, speed-up over a plain reference"
 DESCRIPTION = """Track the bundled Crossing sequence, resized to --size, with every available
 configuration in one process and print, per parameter set (3s, 5s): fps, ms per tracking step
@@ -20,11 +18,9 @@ background thread). --memory measures the resident memory of a tracker in a fres
 
 def add_arguments(p) -> None:
     from siamfc.apps.bench import CONFIGS
+    from siamfc.apps.cli.tracker_options import add_tracker_options
 
     p.add_argument("--size", default="640x360", help="frame size WxH (default: %(default)s)")
-    p.add_argument(
-        "--params", nargs="+", default=["3s", "5s"], choices=["3s", "5s"], help="parameter sets (default: both)"
-    )
     p.add_argument("--frames", type=int, default=40, help="frames tracked per pass (default: %(default)s)")
     p.add_argument(
         "--rounds",
@@ -39,7 +35,6 @@ def add_arguments(p) -> None:
         metavar="CONFIG",
         help=f"configurations to time (default: every one this machine can run): {', '.join(CONFIGS)}",
     )
-    p.add_argument("--weights", help=WEIGHTS_HELP)
     p.add_argument("--threads", type=int, default=None, help="threads for every backend (default: all cores)")
     p.add_argument("--peers", action="store_true", help="also time OpenCV CSRT and KCF")
     p.add_argument("--video", metavar="PATH", help="also measure end-to-end fps on this video file (decoding included)")
@@ -52,10 +47,13 @@ def add_arguments(p) -> None:
         help="also measure a tracker's resident memory and build time in fresh processes (warm and empty cache)",
     )
     p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
+    # The configurations choose the engines and devices; the weights and parameters are the tracker's.
+    add_tracker_options(p, engine=False, device=False, several_params=True)
 
 
 def run(args) -> int:
     from siamfc.apps.bench import run_command
+    from siamfc.apps.cli.tracker_options import overrides
 
     run_command(
         size=args.size,
@@ -70,5 +68,6 @@ def run(args) -> int:
         box=args.box,
         memory=args.memory,
         json_out=args.json,
+        overrides=overrides(args),
     )
     return 0

@@ -28,7 +28,7 @@ def add_common_output(parser) -> None:
 
 
 def add_arguments(parser) -> None:
-    from siamfc.apps.cli.engine_options import WEIGHTS_HELP, add_engine_arguments
+    from siamfc.apps.cli.tracker_options import add_tracker_options
     from siamfc.data.registry import DATASETS
     from siamfc.evaluation.trackers import KINDS
 
@@ -43,29 +43,24 @@ def add_arguments(parser) -> None:
         help=f"one or more of: {', '.join(KINDS)} (default: siamfc)",
     )
     parser.add_argument("--name", help="results / report name of the tracker (one tracker only)")
-    parser.add_argument("--weights", help=WEIGHTS_HELP)
-    parser.add_argument("--params", default="3s", help="SiamFC parameter set: 3s or 5s (default 3s)")
-    parser.add_argument("--override", default="", metavar="K=V,...", help="SiamFC parameter overrides")
     parser.add_argument(
         "--onnx", nargs="+", default=[], metavar="FILE", help="ONNX files of nano (backbone, neckhead) or vit (net)"
     )
-    parser.add_argument("--device", default="cpu", help="torch device for SiamFC (default cpu)")
-    add_engine_arguments(parser)
     parser.add_argument("--results", help="results folder (default: results/<dataset>)")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--threads", type=int, help="torch/OpenCV threads per process")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common_output(parser)
+    add_tracker_options(parser)
 
 
 def run(args) -> int:
-    from siamfc.apps.cli.engine_options import engine_kwargs
+    from siamfc.apps.cli.tracker_options import engine_kwargs, overrides
     from siamfc.data.registry import open_dataset
     from siamfc.errors import ConfigError, DataError
     from siamfc.evaluation.report import evaluate_results, publish
     from siamfc.evaluation.runner import run_dataset
     from siamfc.evaluation.trackers import TrackerSpec
-    from siamfc.tracking.params import parse_overrides
 
     if args.name and len(args.tracker) > 1:
         raise ConfigError("--name applies to a single --tracker")
@@ -74,7 +69,7 @@ def run(args) -> int:
         seqs = seqs.subset(args.sequences)
     protocol = seqs.meta["protocol"]
     results = Path(args.results or Path("results") / args.dataset)
-    overrides = tuple(sorted(parse_overrides(args.override).items()))
+    siamfc_overrides = tuple(sorted(overrides(args).items()))
     failed = {}
     folders = []
     for kind in args.tracker:
@@ -83,7 +78,7 @@ def run(args) -> int:
             name=args.name or "",
             weights=args.weights,
             params=args.params,
-            overrides=overrides if kind == "siamfc" else (),
+            overrides=siamfc_overrides if kind == "siamfc" else (),
             onnx=tuple(args.onnx),
             device=args.device,
             **(engine_kwargs(args) if kind == "siamfc" else {}),

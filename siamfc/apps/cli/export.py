@@ -3,7 +3,7 @@ optionally with an int8 backbone calibrated on training video."""
 
 from __future__ import annotations
 
-from siamfc.apps.cli.engine_options import WEIGHTS_HELP
+from siamfc.apps.cli.tracker_options import WEIGHTS_HELP
 
 HELP = "export the network as ONNX / OpenVINO graphs (backbone + correlation), fp32 or calibrated int8"
 DESCRIPTION = """Export SiamFC to a folder holding two graphs, as deployment tools want them:

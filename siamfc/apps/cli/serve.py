@@ -13,7 +13,7 @@ Needs the app extra: pip install 'siamfc[app]'."""
 
 
 def add_arguments(p) -> None:
-    from siamfc.apps.cli.engine_options import add_engine_arguments
+    from siamfc.apps.cli.tracker_options import add_tracker_options
     from siamfc.apps.serve import MAX_UPLOAD_MB
 
     p.add_argument(
@@ -28,13 +28,14 @@ def add_arguments(p) -> None:
         default=MAX_UPLOAD_MB,
         help="largest video accepted, in MB (default: %(default)s)",
     )
-    add_engine_arguments(p)
+    # The page chooses the weights and the parameter set; the command chooses what runs the network.
+    add_tracker_options(p, model=False, device=False)
 
 
 def run(args) -> int:
     import socket
 
-    from siamfc.apps.cli.engine_options import engine_kwargs
+    from siamfc.apps.cli.tracker_options import engine_kwargs
     from siamfc.apps.serve import require_app_extra
     from siamfc.errors import SiamFCError
 

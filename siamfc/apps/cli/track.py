@@ -28,7 +28,7 @@ the frames tracked so far."""
 
 
 def add_arguments(p) -> None:
-    from siamfc.apps.cli.engine_options import WEIGHTS_HELP, add_engine_arguments
+    from siamfc.apps.cli.tracker_options import add_tracker_options
 
     p.add_argument("source", metavar="SOURCE", help="video file, folder of frames, glob or camera index")
     p.add_argument(
@@ -36,20 +36,6 @@ def add_arguments(p) -> None:
         metavar="BOX",
         help="the object on the first frame: x,y,w,h in 0-based pixels (negative x: "
         "--box=-5,10,40,60), fractions of the frame, or a ground-truth file; default: draw it",
-    )
-    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
-    p.add_argument(
-        "--params",
-        default="3s",
-        choices=["3s", "5s"],
-        help="parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales) (default: %(default)s)",
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        default="",
-        metavar="NAME=VALUE,...",
-        help="override tracker parameters, e.g. --set window_influence=0.2,scale_lr=0.5",
     )
     p.add_argument("--out", metavar="VIDEO", help="write the annotated video here (.mp4, .avi or .webm)")
     p.add_argument("--save", metavar="BOXES", help="write the boxes here, one x,y,w,h line per frame (0-based)")
@@ -59,18 +45,17 @@ def add_arguments(p) -> None:
         action="store_true",
         help="draw the search region, score maps, chosen scale and peak score beside each frame (--out, --show)",
     )
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
-    add_engine_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_tracker_options(p)
 
 
 def run(args) -> int:
     from siamfc.apps.box_arg import parse_box_arg
-    from siamfc.apps.cli.engine_options import engine_kwargs
+    from siamfc.apps.cli.tracker_options import tracker_kwargs
     from siamfc.apps.track_video import gui_problem, track_video
     from siamfc.errors import SiamFCError
     from siamfc.io.video import Prefetch, open_source
-    from siamfc.tracking import SiamFCTracker, parse_overrides
+    from siamfc.tracking import SiamFCTracker
 
     box = parse_box_arg(args.box) if args.box else None
     if args.debug and not (args.out or args.show):
@@ -89,13 +74,7 @@ def run(args) -> int:
 
         if not torch.cuda.is_available():
             raise SiamFCError(f"--device {args.device}: no CUDA device is available here (use --device cpu)")
-    tracker = SiamFCTracker(
-        weights=args.weights,
-        params=args.params,
-        device=args.device,
-        **engine_kwargs(args),
-        **parse_overrides(args.overrides),
-    )
+    tracker = SiamFCTracker(**tracker_kwargs(args))
     source = open_source(args.source)
     # Decoding runs in a background thread, overlapping with tracking.
     result = track_video(

@@ -18,34 +18,40 @@ WEIGHTS_HELP = (
 )
 
 PARAMS_HELP = (
-    "tracker parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales), "
-    "or a parameter-set YAML file"
+    "tracker parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales), or a parameter-set YAML file"
 )
 
 SET_HELP = "override single tracker parameters, e.g. --set window_influence=0.2,scale_lr=0.5"
 
 
 def add_tracker_options(
-    p: argparse.ArgumentParser, *, engine: bool = True, device: bool = True, several_params: bool = False
+    p: argparse.ArgumentParser,
+    *,
+    model: bool = True,
+    engine: bool = True,
+    device: bool = True,
+    several_params: bool = False,
 ) -> None:
     """Add the tracker options to ``p`` (in a group of their own in ``--help``).
 
-    ``engine=False`` leaves out what runs the network (``--backend``, ``--precision``, ``--exported``,
+    ``model=False`` leaves out the weights and parameters (``--weights``, ``--params``, ``--set``: the
+    browser demo's page chooses them), ``engine=False`` what runs the network (``--backend``, ``--precision``, ``--exported``,
     ``--resampling``) and ``device=False`` the torch device, for commands that choose those
     themselves; ``several_params`` lets ``--params`` take several sets (``bench``).
     """
     from siamfc.runtime import BACKENDS, PRECISIONS
 
     g = p.add_argument_group("tracker")
-    g.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
-    if several_params:
-        g.add_argument(
-            "--params", nargs="+", default=["3s", "5s"], metavar="P", help=PARAMS_HELP + " (default: 3s 5s)"
-        )
-    else:
-        g.add_argument("--params", default="3s", metavar="P", help=PARAMS_HELP + " (default: %(default)s)")
-    # `--override` is the name `siamfc eval` used before the options were unified; both stay accepted.
-    g.add_argument("--set", "--override", dest="overrides", default="", metavar="NAME=VALUE,...", help=SET_HELP)
+    if model:
+        g.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
+        if several_params:
+            g.add_argument(
+                "--params", nargs="+", default=["3s", "5s"], metavar="P", help=PARAMS_HELP + " (default: 3s 5s)"
+            )
+        else:
+            g.add_argument("--params", default="3s", metavar="P", help=PARAMS_HELP + " (default: %(default)s)")
+        # `--override` is the name `siamfc eval` used before the options were unified; both stay accepted.
+        g.add_argument("--set", "--override", dest="overrides", default="", metavar="NAME=VALUE,...", help=SET_HELP)
     if device:
         g.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
     if not engine:

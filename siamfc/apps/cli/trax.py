@@ -17,11 +17,9 @@ sequence's groundtruth.txt. Not meant to be run by hand. A trackers.ini entry:
 
 
 def add_arguments(p) -> None:
-    from siamfc.apps.cli.engine_options import add_engine_arguments
     from siamfc.apps.trax import add_trax_arguments
 
     add_trax_arguments(p)
-    add_engine_arguments(p)
 
 
 def run(args) -> int:
@@ -39,7 +37,12 @@ def run(args) -> int:
         "--set",
         args.overrides,
     ]
-    for flag, value in (("--weights", args.weights), ("--exported", args.exported), ("--trax-log", args.trax_log)):
+    for flag, value in (
+        ("--weights", args.weights),
+        ("--exported", args.exported),
+        ("--resampling", args.resampling),
+        ("--trax-log", args.trax_log),
+    ):
         if value:
             argv += [flag, value]
     return main(argv)
