@@ -18,13 +18,18 @@ from pathlib import Path
 
 import torch
 
-from siamfc.apps.demo import demo_crops, demo_sequence
+from siamfc.apps.demo import demo_sequence
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
 from siamfc.io.files import write_text_atomic
 from siamfc.model.weights import SHIPPED, load_weights
 from siamfc.tracking import SiamFCTracker
 from siamfc.utils.provenance import made_by
+
+try:  # run as a script (python benchmarks/...) or imported as benchmarks.shipped_weights_check
+    from tflite_agreement import demo_crops, int8_agreement
+except ImportError:
+    from benchmarks.tflite_agreement import demo_crops, int8_agreement
 
 INT8 = Path(__file__).resolve().parents[2] / "shared" / "weights" / "siamfc-2016-08-17-color-int8"
 
@@ -37,8 +42,7 @@ def crossing_auc(**tracker_options) -> float:
 
 
 def int8_check() -> dict:
-    """The converted ``paper`` network against the int8 graphs (siamfc.model.tflite.int8_agreement)."""
-    from siamfc.model.tflite import int8_agreement
+    """The converted ``paper`` network against the int8 graphs (tflite_agreement.int8_agreement)."""
 
     frames = (0, 40, 80)
     pairs = int8_agreement(

@@ -4,7 +4,7 @@ Conventions (as everywhere in siamfc): a box is ``(x, y, w, h)`` in 0-based pixe
 the pixels ``x .. x + w - 1`` (its centre is ``x + (w - 1) / 2``); a polygon is ``2K`` numbers
 ``x1, y1, ..., xK, yK`` (VOT annotations: K = 4 corners). Arrays of them are ``(N, 4)`` and
 ``(N, 2K)``; NaN rows stay NaN. Converting between 1-based file numbers and these 0-based ones
-is :func:`siamfc.data.folder.from_file_coords`' job, not this module's.
+is :func:`siamfc.data.box_files.from_file_coords`' job, not this module's.
 
 Two ways to turn a polygon into a box, for two purposes:
 

@@ -14,8 +14,9 @@ import pytest
 import torch
 from conftest import SHARED, requires_shared
 
+from benchmarks.tflite_agreement import demo_crops, int8_agreement
 from siamfc.apps.cli import main
-from siamfc.apps.demo import demo_crops, demo_sequence
+from siamfc.apps.demo import demo_sequence
 from siamfc.errors import WeightsError
 from siamfc.evaluation.ope import score_sequence
 from siamfc.evaluation.runner import track_one_pass
@@ -47,7 +48,6 @@ def converted(tmp_path_factory):
 @requires_shared
 def test_features_and_scores_match_the_int8_graph(converted):
     pytest.importorskip("openvino")
-    from siamfc.model.tflite import int8_agreement
 
     for pair in int8_agreement(load_weights(converted), EMBEDDING, WHOLE, demo_crops()):
         # Features: within 3 output quantisation steps everywhere (measured 1.7-1.9 steps, 0.13 of a

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from siamfc.apps.track_video import TrackRun, track_video
 from siamfc.data.otb import load_otb_sequence
 from siamfc.data.sequence import Sequence
@@ -40,21 +38,6 @@ class DemoResult:
             f"{DEMO_NAME} (OTB, {self.score.n_frames} frames): success AUC {self.score.auc:.3f}, "
             f"precision at 20 px {self.score.p20:.3f}; {self.run.summary()}; engine {self.engine}"
         )
-
-
-def demo_crops(frames=(0, 40, 80)) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Exemplar (127) and search (255) crops of the demo sequence on its true boxes, BGR uint8:
-    real crops for checking a network against a reference."""
-    from siamfc.tracking.crop import context_size, crop_and_resize
-
-    seq = demo_sequence()
-    out = []
-    for i in frames:
-        x, y, w, h = seq.boxes[i]
-        centre, size = (x + (w - 1) / 2, y + (h - 1) / 2), context_size(w, h, 0.5)
-        image = seq.frame(i)
-        out.append((crop_and_resize(image, centre, size, 127), crop_and_resize(image, centre, size * 255 / 127, 255)))
-    return out
 
 
 def run_demo(

@@ -112,10 +112,3 @@ def polygon_iou(p, q, bounds=None) -> float:
     inter = _polygon_area(inter_poly) if len(inter_poly) >= 3 else 0.0
     union = _polygon_area(p) + _polygon_area(q) - inter
     return inter / union if union > 0 else 0.0
-
-
-def polygon_ious(p, q, bounds=None) -> np.ndarray:
-    """``(N,)`` :func:`polygon_iou` row by row of two ``(N, 8)`` arrays."""
-    p = np.asarray(p, dtype=np.float64).reshape(len(p), -1)
-    q = np.asarray(q, dtype=np.float64).reshape(len(q), -1)
-    return np.array([polygon_iou(a, b, bounds) for a, b in zip(p, q)], dtype=np.float64)

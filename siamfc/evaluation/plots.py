@@ -79,6 +79,18 @@ KINDS = (
 )
 
 
+def attribute_members(reports) -> dict[str, list[str]]:
+    """Attribute (OTB: ``IV``, ``SV``, ...) -> the scored sequences that have it, sorted by attribute.
+
+    ``reports``: :class:`~siamfc.evaluation.report.TrackerReport` s (this module does not import that one:
+    the report module imports the plots)."""
+    members: dict[str, list[str]] = {}
+    for s in reports[0].summary.sequences:
+        for a in s.extra.get("attributes", []):
+            members.setdefault(a, []).append(s.name)
+    return dict(sorted(members.items()))
+
+
 def _pyplot():
     import matplotlib
 
@@ -141,8 +153,6 @@ def attribute_curves(report, names, attr: str) -> np.ndarray:
 
 def plot_attributes(reports, out_dir, title: str = "") -> list[Path]:
     """``attributes_success.png`` and ``attributes_precision.png``: a panel per attribute."""
-    from siamfc.evaluation.report import attribute_members
-
     members = attribute_members(reports)
     if not members:
         return []

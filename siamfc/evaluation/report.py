@@ -28,6 +28,7 @@ import numpy as np
 from siamfc.errors import DataError
 from siamfc.evaluation import ope
 from siamfc.evaluation.got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
+from siamfc.evaluation.plots import attribute_members, plot_attributes, plot_curves
 from siamfc.evaluation.results import find_result, read_run_info, read_trajectory, result_path
 from siamfc.evaluation.runner import PROTOCOL_FORMAT
 
@@ -268,15 +269,6 @@ def sequence_table(reports: list[TrackerReport], metrics=("auc", "p20")):
     return headers, rows
 
 
-def attribute_members(reports: list[TrackerReport]) -> dict[str, list[str]]:
-    """Attribute (OTB: ``IV``, ``SV``, ...) -> the scored sequences that have it, sorted by attribute."""
-    members: dict[str, list[str]] = {}
-    for s in reports[0].summary.sequences:
-        for a in s.extra.get("attributes", []):
-            members.setdefault(a, []).append(s.name)
-    return dict(sorted(members.items()))
-
-
 def attribute_table(reports: list[TrackerReport], metric: str = "auc"):
     """``(headers, rows)``: success AUC (or ``p20``) per attribute -- the mean over the sequences
     that have it, which is the score of their mean curve, as in the per-attribute plots -- or None."""
@@ -470,8 +462,6 @@ def publish(
         )
         write_text_atomic(latex_out, f"% needs \\usepackage{{booktabs}}\n{tex}\n")
     if plots_dir and reports[0].protocol in ("ope", "lasot"):
-        from siamfc.evaluation.plots import plot_attributes, plot_curves
-
         paths = plot_curves(reports, plots_dir, title=dataset) + plot_attributes(reports, plots_dir, title=dataset)
         text += "\nplots: " + ", ".join(str(p) for p in paths)
     return text

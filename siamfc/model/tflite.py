@@ -84,7 +84,7 @@ def _enum_names(enum_class) -> dict:
     return {v: k for k, v in vars(enum_class).items() if not k.startswith("_")}
 
 
-class _Graph:
+class TFLiteGraph:
     """The first subgraph of a TFLite model, with typed access to tensors and operators."""
 
     def __init__(self, path: Path):
@@ -160,11 +160,8 @@ class _Graph:
             shape[axis] = scale.size
         return scale.reshape(shape) * (q - zp.reshape(shape))
 
-    def consumers(self, tensor: int) -> list:
-        return [op for op in self.ops if tensor in op[1]]
 
-
-def _options(graph: _Graph, op, kind: str):
+def _options(graph: TFLiteGraph, op, kind: str):
     tfl = graph.tfl
     table = op[3].BuiltinOptions()
     cls = {"CONV_2D": tfl.Conv2DOptions, "MAX_POOL_2D": tfl.Pool2DOptions}[kind]
@@ -173,7 +170,7 @@ def _options(graph: _Graph, op, kind: str):
     return opts
 
 
-def _check_geometry(graph: _Graph, layer: str, op, source: str) -> None:
+def _check_geometry(graph: TFLiteGraph, layer: str, op, source: str) -> None:
     tfl = graph.tfl
     opts = _options(graph, op, "CONV_2D")
     stride = LAYERS[layer][1]
@@ -190,7 +187,7 @@ def _check_geometry(graph: _Graph, layer: str, op, source: str) -> None:
 def read_tflite(path) -> TFLiteNetwork:
     """Read SiamFC's AlexNet from a TFLite file (the feature extractor or the whole model)."""
     path = Path(path)
-    graph = _Graph(path)
+    graph = TFLiteGraph(path)
     source = str(path)
     convs = {}  # weight tensor name -> first CONV_2D using it (the exemplar and search branches share weights)
     for op in graph.ops:
@@ -266,7 +263,7 @@ def read_tflite(path) -> TFLiteNetwork:
     return TFLiteNetwork(filters, biases, in_scale, in_zp, gain, bias, quant)
 
 
-def _bias(graph: _Graph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.ndarray:
+def _bias(graph: TFLiteGraph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.ndarray:
     """A convolution's bias in float: int32 ``q * input_scale * weight_scale`` (checked), or float."""
     kind = graph.type_of(b_idx)
     if kind == "FLOAT32":
@@ -285,7 +282,7 @@ def _bias(graph: _Graph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.
     return graph.raw(b_idx).astype(np.float64) * x_scale[0] * w_scale
 
 
-def _input_quantisation(graph: _Graph) -> tuple[float, float]:
+def _input_quantisation(graph: TFLiteGraph) -> tuple[float, float]:
     """Real value of a raw pixel ``p`` at conv1 is ``scale * (p - zero_point)`` (pixels fed as uint8)."""
     graph_inputs = [int(i) for i in graph.graph.InputsAsNumpy()]
     x = next(
@@ -312,7 +309,7 @@ def read_score_adjustment(graph_or_path) -> tuple[float | None, float | None]:
     A bias of the correlation itself (``detection/cross_correlation_bias``) is folded into the
     returned bias (``gain * c + b``).
     """
-    graph = graph_or_path if isinstance(graph_or_path, _Graph) else _Graph(Path(graph_or_path))
+    graph = graph_or_path if isinstance(graph_or_path, TFLiteGraph) else TFLiteGraph(Path(graph_or_path))
 
     def scalar(suffix):
         hits = [i for i, n in enumerate(graph.names) if n.endswith(suffix) and graph.graph.Tensors(i).Buffer()]
@@ -378,52 +375,3 @@ def is_tflite(path) -> bool:
             return f.read(8)[4:8] == _MAGIC
     except OSError:
         return False
-
-
-def int8_agreement(model, embedding_file, whole_model_file, crops) -> list[dict]:
-    """How closely a converted ``model`` follows the original int8 TFLite graphs, run by OpenVINO.
-
-    Args:
-        model: the converted :class:`~siamfc.model.SiamFC` (BGR input).
-        embedding_file, whole_model_file: the feature-extractor and whole-model ``.tflite`` files.
-        crops: ``[(exemplar 127x127x3, search 255x255x3)]`` BGR uint8 crop pairs.
-
-    Returns, per pair: the largest feature difference in output quantisation steps, the feature
-    correlation, and the score correlation and largest difference on the score cells below the
-    int8 output's saturation (its uint8 score tops out near +6.9), with their count.
-    """
-    import openvino as ov
-    import torch
-
-    core = ov.Core()
-    embed = core.compile_model(core.read_model(str(embedding_file)), "CPU")
-    whole = core.compile_model(core.read_model(str(whole_model_file)), "CPU")
-    # Output quantisation of the two graphs (uint8): real = scale * (q - zero_point).
-    g_embed, g_whole = _Graph(Path(embedding_file)), _Graph(Path(whole_model_file))
-    f_scale, f_zp, _ = g_embed.quant(int(g_embed.graph.OutputsAsNumpy()[0]))
-    s_scale, s_zp, _ = g_whole.quant(int(g_whole.graph.OutputsAsNumpy()[0]))
-
-    def tensor(bgr):
-        return torch.from_numpy(np.ascontiguousarray(bgr)).permute(2, 0, 1)[None].float()
-
-    out = []
-    for z, x in crops:
-        with torch.no_grad():
-            feat = model.backbone(tensor(z))[0].permute(1, 2, 0).numpy().astype(np.float64)
-            scores = model(tensor(z), tensor(x))[0, 0].numpy().astype(np.float64)
-        ref = f_scale[0] * (embed(z[..., ::-1].copy())[0].reshape(feat.shape).astype(np.float64) - f_zp[0])
-        q = whole({"template_image": z[..., ::-1].copy(), "input_image": x[None, ..., ::-1].copy()})[0]
-        q = q.reshape(scores.shape)
-        below = q < 250
-        ref_scores = s_scale[0] * (q.astype(np.float64) - s_zp[0])
-        out.append(
-            {
-                "feature_max_diff_steps": float(np.abs(feat - ref).max() / f_scale[0]),
-                "feature_range": float(np.abs(ref).max()),
-                "feature_correlation": float(np.corrcoef(feat.ravel(), ref.ravel())[0, 1]),
-                "score_cells_below_saturation": int(below.sum()),
-                "score_correlation": float(np.corrcoef(scores[below], ref_scores[below])[0, 1]),
-                "score_max_diff": float(np.abs(scores[below] - ref_scores[below]).max()),
-            }
-        )
-    return out

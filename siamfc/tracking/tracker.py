@@ -88,8 +88,9 @@ class SiamFCTracker:
         device: torch device for the network.
         backend: ``auto`` (default: the fastest installed), ``torch``, ``torch-compile``,
             ``onnxruntime`` or ``openvino`` (see :mod:`siamfc.runtime`).
-        precision: ``auto`` (default: bf16 on CPUs with bf16 instructions, for the shipped
-            architecture; fp32 otherwise), ``fp32`` or ``bf16``. The correlation is always fp32.
+        precision: ``auto`` (default: the fastest of the precisions verified for these weights on
+            this CPU -- int8, bf16, fp32 -- measured once and cached; see docs/speed.md), ``fp32``,
+            ``bf16`` or ``int8`` (OpenVINO, with an int8 graph made for these weights). The correlation is always fp32.
         threads: threads of the network: the ONNX Runtime / OpenVINO session's, or PyTorch's
             (``torch.set_num_threads``, which is process-wide).
         engine: an already built :class:`~siamfc.runtime.Engine` (shared between trackers).

@@ -1,0 +1,1 @@
+"""Benchmarks and measurement scripts; each writes a committed output under docs/results/."""
