@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require
 
-pytest.importorskip("starlette", reason="the app extra is not installed (pip install 'siamfc[app]')")
-pytest.importorskip("uvicorn", reason="the app extra is not installed (pip install 'siamfc[app]')")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-
+require("app")
+require("playwright")
 from app_fixtures import CROSSING_BOX, ENGINE, live_server, tracker_boxes, write_clip  # noqa: E402
+from playwright import sync_api  # noqa: E402
 
 from siamfc.apps.serve.server import create_app  # noqa: E402
 from siamfc.data.box_files import parse_box_text  # noqa: E402

@@ -16,9 +16,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
+from conftest import require
 
-pytest.importorskip("starlette", reason="the app extra is not installed (pip install 'siamfc[app]')")
-pytest.importorskip("uvicorn", reason="the app extra is not installed (pip install 'siamfc[app]')")
+require("app")
 
 from app_fixtures import CROSSING_BOX, ENGINE, live_server, tracker_boxes, write_clip  # noqa: E402
 

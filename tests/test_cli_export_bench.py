@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import HAS_OV
 
 from siamfc.apps.cli import main
 from siamfc.runtime import cpu_has_bf16
 
 
-@pytest.mark.skipif(not HAS_OV, reason="openvino not installed: pip install openvino")
+@pytest.mark.openvino
 def test_export_openvino_then_track_with_it(tmp_path, capsys):
     out = tmp_path / "ov"
     assert main(["export", "--format", "openvino", "--out", str(out)]) == 0

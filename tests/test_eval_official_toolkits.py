@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BENCH, ROOT, requires_shared
+from conftest import BENCH, ROOT, require, requires_shared
 
 from siamfc.data.box_files import format_row, from_file_coords, parse_box_text
 from siamfc.data.registry import open_dataset
@@ -21,8 +21,10 @@ from siamfc.evaluation.report import evaluate_results
 from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, Trajectory, read_trajectory, write_trajectory
 from siamfc.evaluation.vot_protocol import score_vot_sequence, summarize_vot, trajectory_overlaps
 
-got10k_metrics = pytest.importorskip("got10k.utils.metrics", reason="the official got10k package (test extra)")
-vot_supervised = pytest.importorskip("vot.analysis.supervised", reason="the official vot-toolkit package (test extra)")
+require("got10k")
+require("vot_toolkit")
+import got10k.utils.metrics as got10k_metrics  # noqa: E402
+import vot.analysis.supervised as vot_supervised  # noqa: E402
 from got10k.experiments import ExperimentGOT10k  # noqa: E402
 from vot.region.io import read_trajectory as vot_read_trajectory  # noqa: E402
 from vot.utilities.data import Grid  # noqa: E402

@@ -12,7 +12,6 @@ ctypes client fails one test instead of the session.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BENCH, ROOT, requires_shared
+from conftest import BENCH, ROOT, require, requires_shared
 
 from siamfc.data.box_files import from_file_coords, to_file_coords
 from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, read_trajectory
@@ -30,8 +29,7 @@ from siamfc.geometry import polygons_to_region_boxes
 
 # vot-trax is imported by the client processes only: with its libtrax loaded in the test session,
 # a full session once died of SIGSEGV here (not reproduced with fewer tests).
-if importlib.util.find_spec("trax") is None:
-    pytest.skip("the vot-trax package (test extra)", allow_module_level=True)
+require("trax")
 
 # The weights and engine of docs/results/vot_bench (named, so that a new default cannot make it stale;
 # a change to the tracker itself does: then remake it with the command in docs/evaluation.md).
@@ -60,9 +58,8 @@ def _run_client(*args, timeout=900):
 
 
 @requires_shared
+@pytest.mark.vot_toolkit  # not imported here: the client process imports it
 def test_the_vot_toolkit_runs_siamfc_from_trackers_ini_and_gets_evals_boxes(tmp_path):
-    if importlib.util.find_spec("vot") is None:  # not imported here: the client process imports it
-        pytest.skip("the vot-toolkit package (test extra)")
     _run_client("toolkit", tmp_path, BENCH / "vot2015" / "bag", *SERVER)
     regions = json.loads((tmp_path / "regions.json").read_text())
     ours = read_trajectory(ROOT / "docs" / "results" / "vot_bench" / "siamfc", "bag", "vot")

@@ -9,7 +9,7 @@ import logging
 import numpy as np
 import pytest
 import torch
-from conftest import HAS_NNCF, HAS_ORT, HAS_OV
+from conftest import HAS_ORT, NEEDS, available
 
 from siamfc.apps.bench import demo_frames
 from siamfc.apps.demo import demo_sequence
@@ -19,9 +19,9 @@ from siamfc.runtime import OpenVINOEngine, create_engine, export, select
 from siamfc.runtime.export import EXPORT_VERSION, read_manifest, weights_digest, write_manifest
 from siamfc.tracking import SiamFCTracker
 
-pytestmark = pytest.mark.skipif(not HAS_OV, reason="int8 runs on the openvino backend: pip install openvino")
-needs_nncf = pytest.mark.skipif(not HAS_NNCF, reason="making int8 graphs needs NNCF: pip install 'siamfc[quantize]'")
-needs_vnni = pytest.mark.skipif(not select.cpu_has_int8(), reason="this CPU has no int8 dot-product instructions")
+pytestmark = pytest.mark.openvino  # int8 runs on the openvino backend
+needs_nncf = pytest.mark.nncf
+needs_vnni = pytest.mark.int8_cpu
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def model():
 @pytest.fixture(scope="module")
 def int8_dir(model, tmp_path_factory):
     """An int8 graph of the default weights, calibrated on real tracker crops (the bundled sequence)."""
-    if not HAS_NNCF:
-        pytest.skip("making int8 graphs needs NNCF: pip install 'siamfc[quantize]'")
+    if not available("nncf"):
+        pytest.skip(NEEDS["nncf"][1])
     from siamfc.runtime.quantize import calibration_crops, quantize
 
     tmp = tmp_path_factory.mktemp("int8")

@@ -30,11 +30,9 @@ from siamfc.runtime import (
 )
 from siamfc.tracking import SiamFCTracker, crop_and_resize
 
-needs_ort = pytest.mark.skipif(
-    not HAS_ORT, reason="onnxruntime backend not installed: pip install 'siamfc[onnxruntime]'"
-)
-needs_ov = pytest.mark.skipif(not HAS_OV, reason="openvino backend not installed: pip install openvino")
-needs_bf16 = pytest.mark.skipif(not select.cpu_has_bf16(), reason="this CPU has no bf16 instructions")
+needs_ort = pytest.mark.onnxruntime
+needs_ov = pytest.mark.openvino
+needs_bf16 = pytest.mark.bf16_cpu
 
 
 @pytest.fixture(scope="module")

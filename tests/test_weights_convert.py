@@ -210,8 +210,8 @@ def matconvnet_scores(params, z_rgb, x_rgb):
 
 
 @pytest.mark.parametrize("adjust", ["bn", "conv", "fin"])
+@pytest.mark.scipy
 def test_matconvnet_conversion_computes_the_same(tmp_path, adjust):
-    pytest.importorskip("scipy.io")
     params = matconvnet_params(adjust=adjust)
     src = tmp_path / "2016-08-17.net.mat"
     write_dagnn_mat(src, params)
@@ -237,8 +237,8 @@ def test_matconvnet_conversion_computes_the_same(tmp_path, adjust):
     assert np.ptp(ref_scores) > 0.1  # the scores are not trivially constant
 
 
+@pytest.mark.scipy
 def test_matconvnet_errors(tmp_path):
-    pytest.importorskip("scipy.io")
     import scipy.io
 
     bad = matconvnet_params()

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED, requires_shared
+from conftest import NEEDS, SHARED, available, requires_shared
 
 from benchmarks.tflite_agreement import demo_crops, int8_agreement
 from siamfc.apps.cli import main
@@ -39,15 +39,16 @@ def as_tensor(bgr: np.ndarray) -> torch.Tensor:
 def converted(tmp_path_factory):
     if not EMBEDDING.is_file():
         pytest.skip(f"needs the int8 TFLite network at {EMBEDDING} (absent on a bare clone)")
-    pytest.importorskip("tflite")
+    if not available("tflite"):
+        pytest.skip(NEEDS["tflite"][1])
     dst = tmp_path_factory.mktemp("tflite") / "paper.safetensors"
     convert_file(EMBEDDING, dst, adjust=CORRELATION)
     return dst
 
 
 @requires_shared
+@pytest.mark.openvino
 def test_features_and_scores_match_the_int8_graph(converted):
-    pytest.importorskip("openvino")
 
     for pair in int8_agreement(load_weights(converted), EMBEDDING, WHOLE, demo_crops()):
         # Features: within 3 output quantisation steps everywhere (measured 1.7-1.9 steps, 0.13 of a
@@ -85,7 +86,6 @@ def test_paper_weights_track_crossing():
 def test_whole_model_file_converts_to_the_same_network(tmp_path, converted):
     # The whole-model file keeps batch norm as per-tensor int8 MUL/ADD: folded here, it gives
     # nearly the same network as the feature extractor (per-channel, BN folded before quantising).
-    pytest.importorskip("tflite")
     path, card = convert_file(WHOLE, tmp_path / "whole.safetensors")
     assert card["source_score_gain"] == pytest.approx(1e-3, rel=1e-2)
     a, b = load_weights(converted), load_weights(path)
@@ -111,8 +111,8 @@ def _set_tensor_type(data: bytearray, name: str, new_type: int) -> bytearray:
 
 
 @requires_shared
+@pytest.mark.tflite
 def test_bad_tflite_files_get_one_line_errors(tmp_path, capsys):
-    pytest.importorskip("tflite")
     dst = tmp_path / "out.safetensors"
     cases = {
         "other network": (CORRELATION, "not SiamFC's AlexNet"),
@@ -150,8 +150,8 @@ def test_bad_tflite_files_get_one_line_errors(tmp_path, capsys):
         ("FDSiamfc_30.pth", r"conv1.0.weight has shape \(28, 3, 11, 11\)"),
     ],
 )
+@pytest.mark.scipy
 def test_real_sample_files_are_read_or_refused_with_the_reason(tmp_path, name, message):
-    pytest.importorskip("scipy.io")
     dst = tmp_path / "out.safetensors"
     with pytest.raises(WeightsError, match=message):
         convert_file(SAMPLES / name, dst)
