@@ -204,7 +204,7 @@ class VideoWriter:
         self._file = AtomicFile(self.path)
         self._writer = cv2.VideoWriter(
             str(self._file.tmp),
-            cv2.VideoWriter_fourcc(*VIDEO_CODECS[ext]),
+            cv2.VideoWriter_fourcc(*VIDEO_CODECS[ext]),  # type: ignore[attr-defined]  # not in OpenCV's stubs
             fps or 30.0,
             tuple(int(v) for v in frame_size),
         )

@@ -84,7 +84,7 @@ def from_siamfc_pytorch(
     if not any(k.startswith("backbone.conv1.") for k in state):
         raise WeightsError(f"{source} is not a siamfc-pytorch state dict (no backbone.conv1.* keys)")
     model = SiamFC()
-    target_eps = model.backbone.conv1[1].eps
+    target_eps = model.backbone.conv1[1].eps  # type: ignore[index,union-attr]  # the shipped AlexNetEmbedding
     out = {}
     for key, value in state.items():
         if key.endswith("num_batches_tracked"):
@@ -175,7 +175,7 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
         return torch.from_numpy(np.ascontiguousarray(get(name), dtype=np.float32).reshape(-1))
 
     model = SiamFC()
-    target_eps = model.backbone.conv1[1].eps
+    target_eps = model.backbone.conv1[1].eps  # type: ignore[index,union-attr]  # the shipped AlexNetEmbedding
     state = {}
     for i in range(1, 6):
         f = get(f"conv{i}f")
@@ -281,7 +281,7 @@ def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict
         raise WeightsError(f"write converted weights to a .safetensors file, not {dst}")
     if not src.is_file():
         raise WeightsError(f"weights file not found: {src}")
-    extra = {}
+    extra: dict = {}
     if fmt == "siamfc-pytorch":
         model = from_siamfc_pytorch(load_state(src), source=str(src))
         notes = (

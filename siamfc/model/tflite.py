@@ -153,7 +153,7 @@ class TFLiteGraph:
         if kind == "FLOAT32":
             return q
         scale, zp, axis = self.quant(i)
-        if scale is None:
+        if scale is None or zp is None:
             raise WeightsError(f"{self.path}: {self.names[i]} is {kind} without quantisation parameters")
         shape = [1] * q.ndim
         if scale.size > 1:
@@ -197,7 +197,9 @@ def read_tflite(path) -> TFLiteNetwork:
                 convs[name] = op
     layers: dict[str, dict] = {}
     for name, op in convs.items():
-        layer, branch = _WEIGHT_NAME.search(name).groups()
+        match = _WEIGHT_NAME.search(name)
+        assert match is not None  # convs holds only the names this pattern found
+        layer, branch = match.groups()
         layers.setdefault(layer, {})[int(branch or 1)] = op
     if set(layers) != set(LAYERS):
         raise WeightsError(
@@ -217,7 +219,7 @@ def read_tflite(path) -> TFLiteNetwork:
     if not pools:
         raise WeightsError(f"{source}: no max pooling found; not SiamFC's AlexNet")
 
-    bn = {}
+    bn: dict = {}
     for i, name in enumerate(graph.names):
         m = _BN_NAME.search(name)
         if m and graph.type_of(i) in ("INT8", "FLOAT32") and graph.graph.Tensors(i).Buffer():
@@ -252,7 +254,7 @@ def read_tflite(path) -> TFLiteNetwork:
         filters[layer], biases[layer] = np.concatenate(ws), np.concatenate(bs)
 
     in_scale, in_zp = _input_quantisation(graph)
-    gain, bias = read_score_adjustment(graph)
+    score_gain, score_bias = read_score_adjustment(graph)
     scales = [graph.quant(layers[layer][1][1][1])[0] for layer in LAYERS]  # conv weights' scales
     per_channel = all(s is not None and s.size > 1 for s in scales)
     quant = (
@@ -260,7 +262,7 @@ def read_tflite(path) -> TFLiteNetwork:
         if kinds == {"FLOAT32"}
         else f"{'/'.join(sorted(k.lower() for k in kinds))} {'per-channel' if per_channel else 'per-tensor'}, dequantised"
     )
-    return TFLiteNetwork(filters, biases, in_scale, in_zp, gain, bias, quant)
+    return TFLiteNetwork(filters, biases, in_scale, in_zp, score_gain, score_bias, quant)
 
 
 def _bias(graph: TFLiteGraph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.ndarray:
@@ -298,7 +300,7 @@ def _input_quantisation(graph: TFLiteGraph) -> tuple[float, float]:
     if graph.type_of(x) == "FLOAT32":
         return 1.0, 0.0
     scale, zp, _ = graph.quant(x)
-    if scale is None:
+    if scale is None or zp is None:
         return 1.0, 0.0
     return float(scale[0]), float(zp[0])
 

@@ -162,8 +162,13 @@ class SiamFCTracker:
         self.crops = np.empty((p.num_scales, p.instance_size, p.instance_size, 3), np.uint8)
         self.kernel = None
         self.last_timings = (0.0, 0.0, 0.0)
-        self.last_responses = self.last_response = self.last_windowed = None  # set by update(); see the class doc
-        self.last_scale_id = self.last_peak = self.last_search = None
+        # Set by update(); see the class doc.
+        self.last_responses: np.ndarray | None = None
+        self.last_response: np.ndarray | None = None
+        self.last_windowed: np.ndarray | None = None
+        self.last_scale_id: int | None = None
+        self.last_peak: tuple[int, int] | None = None
+        self.last_search: tuple | None = None
 
     @property
     def backend(self) -> str:
@@ -261,7 +266,7 @@ class SiamFCTracker:
         self.target_size = self.target_size * scale
         w, h = self.target_size
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
-        return TrackResult(tuple(float(v) for v in box), score)
+        return TrackResult((float(box[0]), float(box[1]), float(box[2]), float(box[3])), score)
 
     def upsample(self, score_map: np.ndarray) -> np.ndarray:
         """One ``(17, 17)`` map, bicubic (OpenCV, a = -0.75) to ``(272, 272)`` (``response_up`` ×)."""
