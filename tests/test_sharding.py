@@ -129,6 +129,11 @@ def test_report_names_missing_sequences_and_their_shard(tmp_path, capsys):
     write_record(res / "kcf", Shard(2, 2), ["Beta", "Gamma"], "running", made={})
     assert main([str(a) for a in report]) == 2
     assert "(Gamma: shard 2/2 not finished (still running, or stopped))" in capsys.readouterr().err
+    # A shard run on a subset (--sequences) is not taken for a shard that never ran.
+    other = tmp_path / "subset"
+    run_dataset(seqs.subset(["Alpha"]), TrackerSpec("kcf"), other, dataset="otb", progress=False, shard=Shard(1, 2))
+    assert main(["report", str(other), "--dataset", "otb", "--root", str(data)]) == 2
+    assert "(Beta, Gamma: shard 2/2 never ran; Delta: shard 1/2 ran without it)" in capsys.readouterr().err
 
 
 def test_two_concurrent_curate_shards_match_one_run(tmp_path):

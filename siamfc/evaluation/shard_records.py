@@ -45,7 +45,8 @@ def read_records(tracker_dir) -> list[dict]:
             record = read_json(path, "shard record")
             if not isinstance(record, dict):
                 raise DataError(f"{path}: not a shard record")
-            found.append(((int(m.group(2)), int(m.group(1))), record))
+            k, n = int(m.group(1)), int(m.group(2))
+            found.append(((n, k), {**record, "shard": f"{k}/{n}"}))  # the file name is authoritative
     return [r for _, r in sorted(found, key=lambda kv: kv[0])]
 
 
@@ -59,9 +60,12 @@ def _why(name: str, records: list[dict]) -> str | None:
             if r.get("state") == "finished":  # its result was there and is gone
                 return f"shard {r['shard']} finished, result removed since"
             return f"shard {r['shard']} not finished (still running, or stopped)"
-    counts = sorted({int(str(r.get("shard", "0/0")).split("/")[1]) for r in records} - {0})
+    counts = sorted({int(r["shard"].split("/")[1]) for r in records})
     if len(counts) == 1:
-        return f"shard {shard_of(name, counts[0])}/{counts[0]} never ran"
+        own = f"{shard_of(name, counts[0])}/{counts[0]}"
+        if any(r["shard"] == own for r in records):  # e.g. that shard ran with --sequences
+            return f"shard {own} ran without it"
+        return f"shard {own} never ran"
     if records:
         return "no shard ran it"
     return None
