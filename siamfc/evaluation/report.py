@@ -9,8 +9,9 @@ overlaps are clipped to the frame when the frames are there to tell its size.
 
 A tracker folder is one that holds ``run.json`` or result files; a folder of tracker folders
 stands for all of them. A folder made for another dataset (``run.json``) is refused; sequences
-without a result are an error naming them, unless ``partial`` (then only the sequences every
-tracker has are scored, and the report says how many).
+without a result are an error naming them (and, for a sharded run, which shard had them and
+what its record says), unless ``partial`` (then only the sequences every tracker has are scored,
+and a warning names each folder's missing ones).
 
 Files are read as the official toolkits read them (see :mod:`siamfc.evaluation.ope`): a one-pass
 result of another length than the sequence is scored on the shorter length, with a warning
@@ -31,6 +32,7 @@ from siamfc.evaluation.got10k import SR_THRESHOLDS, GOTSummary, score_got10k_seq
 from siamfc.evaluation.plots import attribute_members, plot_attributes, plot_curves
 from siamfc.evaluation.results import find_result, read_run_info, read_trajectory, result_path
 from siamfc.evaluation.runner import PROTOCOL_FORMAT
+from siamfc.evaluation.shard_records import describe_missing, read_records
 
 
 @dataclass
@@ -144,13 +146,19 @@ def check_folder(folder: Path, names, protocol: str, dataset: str | None, partia
             f"{folder} has no {fmt}-format results for any of the {len(names)} sequences "
             f"(expected e.g. {result_path(folder, names[0], fmt)}); is it a results folder of this dataset?"
         )
-    missing = [n for n in names if n not in set(have)]
-    if missing and not partial:
-        raise DataError(
-            f"{folder} lacks results for {len(missing)} of {len(names)} sequences ({', '.join(missing[:5])}"
-            f"{' ...' if len(missing) > 5 else ''}); finish the run (siamfc eval resumes) or pass --partial"
-        )
+    lacks = lacking(folder, names, have)
+    if lacks and not partial:
+        raise DataError(f"{lacks}; finish the run (siamfc eval resumes) or pass --partial")
     return have
+
+
+def lacking(folder: Path, names, have) -> str | None:
+    """The words saying which of ``names`` have no result in ``folder`` (and, sharded, why); None if none."""
+    have = set(have)
+    missing = [n for n in names if n not in have]
+    if not missing:
+        return None
+    return f"{folder} lacks results for {len(missing)} of {len(names)} sequences ({describe_missing(folder, missing)})"
 
 
 def evaluate_tracker(
@@ -202,7 +210,12 @@ def evaluate_results(
     common = [n for n in seqs.names if all(n in set(h) for h in haves)]
     if not common:
         raise DataError("no sequence has results from every tracker given")
-    return [evaluate_tracker(f, seqs, protocol, common, year) for f in folders]
+    reports = [evaluate_tracker(f, seqs, protocol, common, year) for f in folders]
+    for report, have in zip(reports, haves):
+        lacks = lacking(report.folder, seqs.names, have)
+        if lacks:
+            report.warnings.insert(0, f"{lacks}; scored without them")
+    return reports
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -374,10 +387,21 @@ def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note:
         if r.protocol == "vot" and r.summary.eao_range:
             entry["eao_range"] = list(r.summary.eao_range)
         entry["run"] = r.info
+        shards = shard_summaries(r.folder)
+        if shards:
+            entry["shards"] = shards
         if r.warnings:
             entry["warnings"] = list(r.warnings)
         out["trackers"][r.name] = _jsonable(entry)
     return out
+
+
+def shard_summaries(folder) -> list[dict]:
+    """Per shard of a sharded run: ``shard``, ``state`` and ``command`` (empty if not sharded)."""
+    return [
+        {"shard": r.get("shard"), "state": r.get("state"), "command": (r.get("made_by") or {}).get("command")}
+        for r in read_records(folder)
+    ]
 
 
 def _jsonable(x):
@@ -412,6 +436,11 @@ def provenance_lines(reports: list[TrackerReport]) -> str:
             what.append(f"weights {Path(made['weights']).name} (sha256 {made['weights_sha256'][:12]})")
         if made.get("siamfc_version"):
             what.append(f"siamfc {made['siamfc_version']}")
+        shards = shard_summaries(r.folder)
+        if shards:  # run.json holds the command of the shard that started first
+            what.append(
+                f"in shards {', '.join(s['shard'] for s in shards)} (each one's command in its run.shard-K-of-N.json)"
+            )
         lines.append(f"- {r.name}: " + ", ".join(what))
     return "\n".join(lines)
 

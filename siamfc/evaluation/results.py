@@ -14,7 +14,8 @@ format     result file                                      contents
 Beside each result file, ``<seq>_time.txt`` holds the seconds each frame took (init included),
 from which the per-sequence fps is computed. The time file is written first and the result file
 last, both atomically: a result file that exists is complete, which is what makes runs resumable.
-``run.json`` in the tracker folder records what produced it (tracker, dataset, parameters).
+``run.json`` in the tracker folder records what produced it (tracker, dataset, parameters);
+a sharded run adds one ``run.shard-K-of-N.json`` per shard (:mod:`siamfc.evaluation.shard_records`).
 
 Other toolkits' files are found under the names they use (:func:`find_result`): a result named
 ``jogging_1.txt``, ``Jogging_1.txt`` or ``human4-2.txt`` belongs to ``Jogging-1`` / ``Human4-2``
@@ -40,8 +41,9 @@ from siamfc.data.box_files import (
     write_box_file,
 )
 from siamfc.errors import DataError
+from siamfc.evaluation.shard_records import is_record
 from siamfc.geometry import polygons_to_boxes
-from siamfc.io.files import read_json, write_text_atomic
+from siamfc.io.files import create_text_atomic, read_json, write_text_atomic
 
 FORMATS = ("otb", "vot", "got10k")
 #: VOT trajectory markers (the toolkit's) and our marker for "this frame has a box".
@@ -95,6 +97,7 @@ def _candidates(tracker_dir: Path, fmt: str) -> dict[str, Path]:
             and p.is_file()
             and not p.stem.endswith("_time")
             and p.name != "run.json"
+            and not is_record(p)
         }
     base = tracker_dir / "baseline" if fmt == "vot" else tracker_dir
     if not base.is_dir():
@@ -178,6 +181,11 @@ def has_result(tracker_dir, seq_name: str, fmt: str) -> bool:
 
 def write_run_info(tracker_dir, info: dict) -> None:
     write_text_atomic(Path(tracker_dir) / "run.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+def create_run_info(tracker_dir, info: dict) -> bool:
+    """Write ``run.json`` unless it exists (shards starting at once: one writes it); True if written."""
+    return create_text_atomic(Path(tracker_dir) / "run.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
 
 
 def read_run_info(tracker_dir) -> dict:

@@ -44,18 +44,45 @@ class AtomicFile:
         os.close(fd)
         self.tmp = Path(name)
 
+    def _finish(self) -> None:
+        """fsync the temporary file and give it normal permissions (before it takes ``path``)."""
+        with open(self.tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(self.tmp, _default_mode())
+
     def commit(self) -> Path:
         """fsync the temporary file, give it normal permissions and rename it over ``path``."""
         try:
-            with open(self.tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.chmod(self.tmp, _default_mode())
+            self._finish()
             os.replace(self.tmp, self.path)
         except BaseException:
             self.discard()
             raise
         _fsync_folder(self.path.parent)
         return self.path
+
+    def commit_if_absent(self) -> bool:
+        """Like :meth:`commit`, but only if ``path`` does not exist yet: True if this call made it.
+
+        Of several processes that try at once, exactly one succeeds (a hard link, unlike a rename,
+        fails when its target exists); the file is complete whenever it exists. Where the file
+        system has no hard links, an existence check and a rename stand in (a race may then let
+        two writers through, the last one's file winning whole).
+        """
+        try:
+            self._finish()
+            try:
+                os.link(self.tmp, self.path)
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links here
+                if self.path.exists():
+                    return False
+                os.replace(self.tmp, self.path)
+            _fsync_folder(self.path.parent)
+            return True
+        finally:
+            self.discard()
 
     def discard(self) -> None:
         self.tmp.unlink(missing_ok=True)
@@ -124,6 +151,21 @@ def write_bytes_atomic(path, data: bytes) -> Path:
 def write_text_atomic(path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically (see the module doc)."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def create_text_atomic(path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless ``path`` exists; True if this call wrote it.
+
+    For a file that several processes may try to create at once (the ``run.json`` of a results
+    folder shared by the shards of an array job): one of them writes it, the others keep theirs.
+    """
+    f = AtomicFile(path)
+    try:
+        f.tmp.write_bytes(text.encode("utf-8"))
+    except BaseException:
+        f.discard()
+        raise
+    return f.commit_if_absent()
 
 
 def file_sha256(path) -> str:
