@@ -3,11 +3,11 @@
 40 uploads (three of them hostile), eight at a time, more than the server takes at once (3),
 while 10 tracking jobs run one after the other, each raced by a second track request, every
 other one cancelled mid-stream by closing its connection. Checked: every request is answered
-(no connection error, only the statuses the server documents); resident memory stays flat (the
-peak over the second half of the jobs within ``RSS_DRIFT_MB`` of the peak over the first half,
-and every sample within ``RSS_GROWTH_MB`` of the value after a first job); at most ``keep``
-uploads are on disk; after Ctrl-C the work folder is gone. The job count keeps the test under a
-minute on two busy cores (a job costs a tracker's construction and a few frames).
+(no connection error, only the statuses the server documents); no thread or open file is left
+behind (a decoder, an upload, a job's thread); resident memory stays within ``RSS_GROWTH_MB`` of
+its value after a first job; at most ``keep`` uploads are on disk; after Ctrl-C the work folder
+is gone. The job count keeps the test under a minute on two busy cores (a job costs a tracker's
+construction and a few frames).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,10 +32,13 @@ from app_fixtures import CROSSING_BOX, write_clip  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 UPLOADS, JOBS, AT_ONCE = 40, 10, 8
-#: Resident memory: a leak of a few MB per job would push the second half's peak past the first's
-#: by this much; jobs come and go, so single samples vary by some tens of MB (measured: 300-400 MB).
-RSS_DRIFT_MB = 50
-RSS_GROWTH_MB = 150
+#: Resident memory: freed memory stays in glibc's per-thread arenas, so RSS rises over the first
+#: jobs and uploads and then stays: measured here +30 to +150 MB over this test, and a plateau
+#: at +110 MB over 30 jobs and 160 uploads. A bound, not a leak detector: the thread and file
+#: counts are the tight checks.
+RSS_GROWTH_MB = 200
+#: Threads the server may add under load: its worker threads (server.WORKER_THREADS) and a job's two.
+EXTRA_THREADS = 10
 
 pytestmark = [
     pytest.mark.slow,
@@ -45,6 +49,12 @@ pytestmark = [
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def threads_and_files(pid: int) -> tuple[int, int]:
+    """The process's threads and open file descriptors (decoders, uploads, sockets)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"Threads:\s+(\d+)", status).group(1)), len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 @pytest.fixture
@@ -141,17 +151,20 @@ def test_uploads_and_jobs_under_load(serve, tmp_path):
     }
     warm_answers, warm = asyncio.run(load_one(base, clip_file))
     assert warm == "done" and set(warm_answers) <= {200, 409}
-    start = rss_mb(proc.pid)
+    start, warm_counts = rss_mb(proc.pid), threads_and_files(proc.pid)
 
     answers, outcomes, rss = asyncio.run(load(base, proc.pid, clip_file, hostile))
 
     print({status: answers.count(status) for status in sorted(set(answers))})
     print(f"server RSS after a first job {start:.0f} MB, after each job of the load {[round(v) for v in rss]} MB")
+    time.sleep(1)  # the client has closed its connections: let the server close its side
+    print(f"threads and open files after a first job {warm_counts}, after the load {threads_and_files(proc.pid)}")
     assert outcomes == ["done", "cancelled"] * (JOBS // 2)
     assert set(answers) <= {200, 400, 409, 415, 503}, sorted(set(answers))  # each one answered, as documented
     assert answers.count(415) == 2 and answers.count(200) >= UPLOADS - 3 + 2 * JOBS
-    half = JOBS // 2
-    assert max(rss[half:]) - max(rss[:half]) < RSS_DRIFT_MB and max(rss) - start < RSS_GROWTH_MB
+    assert max(rss) - start < RSS_GROWTH_MB
+    threads, files = threads_and_files(proc.pid)
+    assert threads <= warm_counts[0] + EXTRA_THREADS and files <= warm_counts[1] + 2  # + a socket or two
     (workdir,) = tmp.iterdir()
     assert len(list((workdir / "uploads").iterdir())) <= 4  # the newest kept, older ones deleted
     assert httpx.get(base + "/api/options").status_code == 200

@@ -335,6 +335,39 @@ def test_uploads_at_once_are_limited(server, media):
     assert result["r"].status_code == 200
 
 
+def test_a_stalled_upload_is_dropped(server, media, monkeypatch):
+    client, app = server
+    monkeypatch.setattr(app.state.clips, "idle_seconds", 0.5)
+    receiving, kept = threading.Event(), set(app.state.clips.folder.iterdir())
+
+    def stalled_body():
+        yield media[".avi"].read_bytes()[:4096]
+        receiving.wait(30)
+        for _ in range(600):  # sends nothing more until the server has given up on it
+            if not app.state.clips._receiving:
+                break
+            threading.Event().wait(0.05)
+        yield b"late"
+
+    def watch():
+        for _ in range(600):
+            if app.state.clips._receiving:
+                break
+            threading.Event().wait(0.05)
+        receiving.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        response = upload(client, stalled_body(), "stalled.avi")
+    except httpx.HTTPError:
+        response = None  # the server answered and closed while the body was still open: also fine
+    watcher.join()
+    if response is not None:
+        refused(response, 400, "stalled")
+    assert set(app.state.clips.folder.iterdir()) == kept  # the part received was deleted
+
+
 def test_a_clip_name_is_cleaned_before_it_is_shown_or_names_a_file(server, media):
     client, app = server
     hostile = "../../etc/" + "a" * 500 + "\x00\x1b[31m<b>.png"

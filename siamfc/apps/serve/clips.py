@@ -31,12 +31,28 @@ log = logging.getLogger(__name__)
 DRAIN_BYTES = 64 * 2**20
 #: Bytes gathered before each write to disk (one worker-thread call per write).
 WRITE_BYTES = 2**20
+#: Seconds an upload may send nothing before it is dropped (a stalled client holds an upload slot).
+IDLE_SECONDS = 60.0
 #: What a request for a clip that was dropped (for newer uploads) is told.
 GONE = "that clip is no longer on the server (uploads are kept a short while): upload it again"
 #: Longest clip name kept (what the page shows and messages quote).
 NAME_CHARS = 100
 #: Longest file-name stem made from a clip name (the result files' names).
 STEM_CHARS = 60
+
+
+async def _until_idle(chunks, seconds: float):
+    """``chunks`` (an async iterable), ended by a DataError once none has come for ``seconds``."""
+    iterator = chunks.__aiter__()
+    while True:
+        try:
+            with anyio.fail_after(seconds):
+                chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise DataError(f"the upload stalled: nothing came for {seconds:g} s") from None
+        yield chunk
 
 
 async def _drain(chunks, limit: int) -> None:
@@ -227,6 +243,7 @@ class ClipStore:
         self._clips: dict[str, Clip] = {}
         self._lock = threading.Lock()  # the bundled clip is added from a worker thread
         self._receiving = 0  # uploads under way (counted on the event loop: no lock)
+        self.idle_seconds = IDLE_SECONDS
 
     @property
     def max_bytes(self) -> int:
@@ -247,6 +264,7 @@ class ClipStore:
         kernel reset the connection); past that it is cut.
         """
         name = clean_name(name)
+        chunks = _until_idle(chunks, self.idle_seconds)
         if declared is not None and declared > self.max_bytes:
             if declared <= self.max_bytes + DRAIN_BYTES:
                 await _drain(chunks, DRAIN_BYTES + self.max_bytes)
