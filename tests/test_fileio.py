@@ -29,6 +29,22 @@ def test_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
     assert mode == 0o666 & ~umask  # readable like a plain file (mkstemp's files are owner-only)
 
 
+def test_writing_never_changes_the_process_umask(tmp_path, monkeypatch):
+    # Setting the umask to read it leaves a moment in which another thread's new files are
+    # world-writable: the writer reads it once, at import, and never touches it again.
+    def no_umask(mask):
+        raise AssertionError(f"os.umask({mask:o}) called while writing")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    write_text_atomic(tmp_path / "a.txt", "one\n")
+    with AtomicFile(tmp_path / "b.bin") as f:
+        f.tmp.write_bytes(b"x")
+    monkeypatch.undo()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert fileio._read_umask() == umask and stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == 0o666 & ~umask
+
+
 def test_temporary_files_are_unique_and_keep_the_extension(tmp_path):
     a, b = AtomicFile(tmp_path / "v.mp4"), AtomicFile(tmp_path / "v.mp4")
     assert a.tmp != b.tmp and a.tmp.suffix == b.tmp.suffix == ".mp4" and a.tmp.parent == tmp_path

@@ -20,11 +20,27 @@ from pathlib import Path
 from siamfc.errors import DataError, SiamFCError
 
 
-def _default_mode() -> int:
-    """Permissions of a plainly created file (0o666 less the umask); mkstemp's are owner-only."""
-    mask = os.umask(0)
+def _read_umask() -> int:
+    """The process umask, read without changing it where the system says it (Linux: /proc).
+
+    Elsewhere the only way is to set it and put it back; that is done once, here at import,
+    because while it is 0 another thread (an upload, a decoder) would create world-writable files.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # the most restrictive value for the instant it is set
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+#: Permissions of a plainly created file (0o666 less the umask); mkstemp's are owner-only.
+#: Read once: a program that changes its umask later (none of ours does) keeps the first value.
+DEFAULT_MODE = 0o666 & ~_read_umask()
 
 
 class AtomicFile:
@@ -48,7 +64,7 @@ class AtomicFile:
         """fsync the temporary file and give it normal permissions (before it takes ``path``)."""
         with open(self.tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.chmod(self.tmp, _default_mode())
+        os.chmod(self.tmp, DEFAULT_MODE)
 
     def commit(self) -> Path:
         """fsync the temporary file, give it normal permissions and rename it over ``path``."""
