@@ -10,8 +10,8 @@ import stat
 import pytest
 import torch
 
-from siamfc.io import files as fileio
 from siamfc.errors import WeightsError
+from siamfc.io import files as fileio
 from siamfc.io.files import AtomicFile, replace_atomically, write_text_atomic
 from siamfc.model import SiamFC
 from siamfc.model.weights import card_path, read_card, save_weights

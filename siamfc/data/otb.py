@@ -39,7 +39,7 @@ from siamfc.data.box_files import from_file_coords, parse_box_text
 from siamfc.data.frame_files import frame_number, list_frames, numbered_frames
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
-from siamfc.io.files import read_json
+from siamfc.io.files import read_json, read_text
 
 #: OTB-2015 (OTB-100): the 100 sequences of the official ``tb_100`` list.
 OTB2015 = (
@@ -103,9 +103,7 @@ def normalise(name: str) -> str:
 def read_otb_rows(path) -> np.ndarray:
     """An OTB ground-truth file as ``(N, 4)`` 0-based boxes, invalid rows (any value <= 0) as NaN."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"ground-truth file not found: {path}")
-    rows = parse_box_text(path.read_text(encoding="utf-8-sig"), path, columns=(4,))
+    rows = parse_box_text(read_text(path, "ground-truth file"), path, columns=(4,))
     return otb_rows_to_boxes(rows)
 
 
@@ -226,7 +224,7 @@ def load_otb_sequence(
     meta = {"layout": layout, "gt_file": str(gt_file), "first_frame": first}
     attrs = seq_dir / "attrs.txt"
     if attrs.is_file():
-        meta["attributes"] = [a.strip() for a in attrs.read_text().replace("\n", ",").split(",") if a.strip()]
+        meta["attributes"] = [a.strip() for a in read_text(attrs).replace("\n", ",").split(",") if a.strip()]
     elif layout == "otb" and official_attributes(name):
         meta["attributes"] = official_attributes(name)
     frame_ids = np.arange(first, first + len(frames))

@@ -32,6 +32,7 @@ from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError, SiamFCError
 from siamfc.evaluation.results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
 from siamfc.evaluation.trackers import TrackerSpec, box_is_usable
+from siamfc.io.files import writable_folder
 from siamfc.utils.provenance import made_by
 from siamfc.utils.worker_pool import worker_pool
 
@@ -165,8 +166,9 @@ def run_dataset(
         "root": str(root) if root else None,
     }
     _check_folder(tracker_dir, info)
+    writable_folder(tracker_dir, "results", keep=False)  # e.g. --results naming a file: one line, before the build
     tracker = spec.build()  # fails here, once, with a clear message (e.g. missing weights)
-    tracker_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(tracker_dir, "results")
     if not read_run_info(tracker_dir):
         engine = getattr(getattr(tracker, "engine", None), "describe", lambda: None)()  # what `auto` resolved to
         resolved = {"engine": engine, "resampling": getattr(tracker, "resampling", None)}

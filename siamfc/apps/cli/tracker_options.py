@@ -18,8 +18,7 @@ WEIGHTS_HELP = (
 )
 
 PARAMS_HELP = (
-    "tracker parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales), "
-    "or a parameter-set YAML file"
+    "tracker parameter set: 3s = SiamFC-3s (3 scales, faster), 5s = SiamFC (5 scales), or a parameter-set YAML file"
 )
 
 SET_HELP = "override single tracker parameters, e.g. --set window_influence=0.2,scale_lr=0.5"
@@ -39,9 +38,7 @@ def add_tracker_options(
     g = p.add_argument_group("tracker")
     g.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
     if several_params:
-        g.add_argument(
-            "--params", nargs="+", default=["3s", "5s"], metavar="P", help=PARAMS_HELP + " (default: 3s 5s)"
-        )
+        g.add_argument("--params", nargs="+", default=["3s", "5s"], metavar="P", help=PARAMS_HELP + " (default: 3s 5s)")
     else:
         g.add_argument("--params", default="3s", metavar="P", help=PARAMS_HELP + " (default: %(default)s)")
     # `--override` is the name `siamfc eval` used before the options were unified; both stay accepted.
