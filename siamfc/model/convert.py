@@ -71,6 +71,9 @@ def _check_and_load(model: SiamFC, state: dict[str, torch.Tensor], source: str) 
     missing = [k for k, v in own.items() if k not in state and v.is_floating_point() and not k.startswith("head.")]
     if missing:
         raise WeightsError(f"{source}: missing {missing[:3]}{'...' if len(missing) > 3 else ''}")
+    not_finite = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if not_finite:
+        raise WeightsError(f"{source}: {not_finite[0]} holds numbers that are not finite (NaN or inf) once converted")
     model.load_state_dict({**own, **{k: v.to(own[k].dtype) for k, v in state.items()}})
     return model.eval()
 
@@ -128,8 +131,11 @@ def read_matconvnet_params(path) -> dict[str, np.ndarray]:
         params = mat["net"]["params"][0, 0]
         names = [str(np.asarray(n).ravel()[0]) for n in params["name"].ravel()]
         values = [np.asarray(v, dtype=np.float64) for v in params["value"].ravel()]
-    except (KeyError, ValueError, IndexError, TypeError):
+    except (KeyError, ValueError, IndexError, TypeError, OverflowError):
         raise WeightsError(f"{path} is not a MatConvNet DagNN file (no net.params with name/value)") from None
+    for name, value in zip(names, values):
+        if not np.isfinite(value).all():
+            raise WeightsError(f"{path}: parameter {name!r} holds numbers that are not finite (NaN or inf)")
     return dict(zip(names, values))
 
 
@@ -149,11 +155,12 @@ def _check_matconvnet_pooling(mat: dict, path: Path) -> None:
             name = str(np.asarray(layer["name"]).ravel()[0])
             block = layer["block"]
             stride = np.asarray(block["stride"][0, 0]).ravel().tolist() if kind == "dagnn.Pooling" else None
-        except (KeyError, ValueError, IndexError, TypeError):
+            stride = [int(v) for v in stride] if stride is not None else None
+        except (KeyError, ValueError, IndexError, TypeError, OverflowError):
             continue
-        if stride is not None and stride and any(int(v) != 2 for v in stride):
+        if stride and any(v != 2 for v in stride):
             raise WeightsError(
-                f"{path}: pooling layer {name} has stride {'x'.join(str(int(v)) for v in stride)}; "
+                f"{path}: pooling layer {name} has stride {'x'.join(str(v) for v in stride)}; "
                 "SiamFC's AlexNet pools with stride 2 (total stride 8). A stride-1 pool2 (total stride "
                 "4) is CFNet's network, which this tracker does not run"
             )
@@ -163,7 +170,18 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
     """A :class:`SiamFC` computing the MatConvNet network's scores on the RGB version of a frame.
 
     Returns the model and facts for the model card (``conv5_scale``, the source's score gain).
+    Parameters of another shape or size than SiamFC's, or that give non-finite weights, are a
+    WeightsError naming ``source``.
     """
+    try:
+        return _from_matconvnet(params, source)
+    except (ValueError, IndexError, ZeroDivisionError, OverflowError) as exc:
+        raise WeightsError(
+            f"{source}: parameters of an unexpected shape or value ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _from_matconvnet(params: dict[str, np.ndarray], source: str) -> tuple[SiamFC, dict]:
     params = {re.sub(r"^br_", "", k): v for k, v in params.items()}
 
     def get(name: str) -> np.ndarray:
