@@ -34,6 +34,13 @@ from siamfc.io.files import read_text, write_text_atomic
 
 _SEPARATORS = re.compile(r"[,\t ;]+")
 _LABEL_SEPARATORS = re.compile(r"[,\s]+")
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as editors count them: ends ``\\n``, ``\\r\\n`` or ``\\r``; a final line end starts no line."""
+    lines = _LINE_ENDS.split(text) if text else []
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
 def frame_rows(text: str, path="<text>", what: str = "box file") -> list[tuple[int, str]]:
@@ -42,7 +49,7 @@ def frame_rows(text: str, path="<text>", what: str = "box file") -> list[tuple[i
     Blank lines at the end are dropped; a blank line between rows, or no row at all, is a
     DataError naming ``path`` (and the line).
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -101,7 +108,7 @@ def parse_labels(text: str, path="<text>", low: int = 0, high: int = 1) -> np.nd
     naming ``path`` and the line).
     """
     labels = []
-    for lineno, line in enumerate(text.split("\n"), 1):
+    for lineno, line in enumerate(split_lines(text), 1):
         for token in (t for t in _LABEL_SEPARATORS.split(line) if t):
             try:
                 value = float(token)

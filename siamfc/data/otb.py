@@ -279,11 +279,15 @@ def _json_list(value, path, key):
 def _load_json_entry(entries: dict, images_root: Path, check_frames: bool, path, name: str) -> Sequence:
     entry = entries[name]
     files = _json_list(entry.get("image_files", []), path, f"{name}.image_files")
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise DataError(f"{path}: {name}.image_files is not a list of file names")
     rows = _json_list(entry.get("gt_rect"), path, f"{name}.gt_rect")
     try:
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
-    except (TypeError, ValueError):
-        raise DataError(f"{path}: {name}.gt_rect is not a list of 4-number boxes") from None
+    except (TypeError, ValueError, OverflowError):
+        rows = np.empty((0, 4))
+    if len(rows) == 0 or np.isinf(rows).any():
+        raise DataError(f"{path}: {name}.gt_rect is not a list of 4-number boxes (finite or NaN)")
     boxes = otb_rows_to_boxes(rows)
     folder = images_root / entry.get("name", name) / "img"
     frames = [folder / f for f in files] if files else numbered_frames(folder, 1, len(boxes), 4)
@@ -313,6 +317,8 @@ def read_otb_json(path, version: str | None = None, check_frames: bool = False, 
     entries = {}
     for key, entry in data.items():
         base = entry.get("name", key)
+        if not isinstance(base, str) or not base.strip() or "/" in base:
+            raise DataError(f"{path}: {key}.name is not a sequence name: {str(base)[:40]!r}")
         suffix = re.search(r"[-_](\d)$", key)
         entries[f"{base}-{suffix.group(1)}" if suffix else base] = entry
     if version is not None:

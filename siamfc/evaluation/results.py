@@ -51,6 +51,7 @@ from siamfc.data.box_files import (
     from_file_coords,
     parse_row,
     read_box_file,
+    split_lines,
     to_file_coords,
     write_box_file,
 )
@@ -176,9 +177,7 @@ def read_times(path: Path) -> np.ndarray:
     """A time file: seconds, one line per frame; a blank line is a frame without a time (NaN) --
     what the VOT toolkit writes for the frames it skipped. A value that is not a finite number
     >= 0 is a DataError naming the file and line."""
-    lines = [line.rstrip("\r") for line in read_text(path, "time file").split("\n")]
-    if lines and not lines[-1]:
-        lines.pop()  # the last line's terminator
+    lines = split_lines(read_text(path, "time file"))
     times = np.full(len(lines), np.nan)
     for i, line in enumerate(lines):
         if not line.strip():

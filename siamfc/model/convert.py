@@ -36,6 +36,7 @@ How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,20 +108,67 @@ def from_siamfc_pytorch(
 
 # -- MatConvNet ---------------------------------------------------------------------------------
 def read_matconvnet_params(path) -> dict[str, np.ndarray]:
-    """``net.params`` of a MatConvNet DagNN ``.mat`` file as ``name -> array`` (needs scipy)."""
+    """``net.params`` of a MatConvNet DagNN ``.mat`` file as ``name -> array`` (needs scipy).
+
+    scipy's MAT reader is not hardened against damaged files (its documentation says so): one
+    changed byte in an element's type code makes it read outside its tables and crash the
+    process. Where the platform can fork, the file is therefore read in a child process, and a
+    crash there is a WeightsError naming the file; elsewhere (Windows) it is read in this process.
+    """
     try:
-        import scipy.io
+        import scipy.io  # noqa: F401 - checked here, used by _read_params
     except ImportError:
         raise WeightsError("reading MatConvNet .mat files needs scipy: pip install 'siamfc[convert]'") from None
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _read_params(path)
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_read_params_in_child, args=(path, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        kind, payload = receiver.recv()
+    except EOFError:  # the child died without an answer: scipy's reader crashed on the file
+        child.join()
+        raise WeightsError(
+            f"cannot read {path} as a .mat file: the reader crashed on it (exit code {child.exitcode}); "
+            "the file is damaged or not a MATLAB file"
+        ) from None
+    finally:
+        receiver.close()
+    child.join()
+    if kind == "error":
+        raise WeightsError(payload)
+    return payload
+
+
+def _read_params_in_child(path: Path, sender) -> None:
+    import faulthandler
+
+    faulthandler.disable()  # a crash here is expected of damaged files and reported by the parent
+    try:
+        sender.send(("params", _read_params(path)))
+    except WeightsError as exc:
+        sender.send(("error", str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent reports it as a bad file
+        sender.send(("error", f"cannot read {path} as a .mat file: {type(exc).__name__}"))
+    finally:
+        sender.close()
+
+
+def _read_params(path: Path) -> dict[str, np.ndarray]:
+    import scipy.io
+
     try:
         mat = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True)
     except NotImplementedError:
         raise WeightsError(f"{path} is a MATLAB v7.3 (HDF5) file; re-save it in MATLAB with save(..., '-v7')") from None
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
-        raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {exc}") from None
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {reason}") from None
     if "net" not in mat and any("dagnn.DagNN" in repr(v) for k, v in mat.items() if not k.startswith("__")):
         raise WeightsError(
             f"{path} holds a MATLAB dagnn.DagNN object, which only MATLAB can read: load it in MATLAB "
