@@ -12,8 +12,9 @@ format     result file                                      contents
 =========  ==============================================  =========================================
 
 Beside each result file, ``<seq>_time.txt`` holds the seconds each frame took (init included),
-one line per frame, from which the per-sequence fps is computed (over the frames with a time). The time file is written first and the result file
-last, both atomically: a result file that exists is complete, which is what makes runs resumable.
+one line per frame, from which the per-sequence fps is computed (over the frames with a time).
+The time file is written first and the result file last, both atomically: a result file that
+exists is complete, which is what makes runs resumable.
 ``run.json`` in the tracker folder records what produced it (tracker, dataset, parameters).
 
 Read as the box files are (:mod:`siamfc.data.box_files`: trailing blank lines ignored, a blank line
