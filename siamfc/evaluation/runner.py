@@ -39,6 +39,7 @@ from siamfc.errors import DataError, SiamFCError
 from siamfc.evaluation.results import Trajectory, create_run_info, has_result, read_run_info, write_trajectory
 from siamfc.evaluation.shard_records import write_record
 from siamfc.evaluation.trackers import TrackerSpec, box_is_usable
+from siamfc.io.files import writable_folder
 from siamfc.utils.provenance import made_by
 from siamfc.utils.sharding import Shard
 from siamfc.utils.worker_pool import worker_pool
@@ -177,8 +178,9 @@ def run_dataset(
         "root": str(root) if root else None,
     }
     _check_folder(tracker_dir, info)
+    writable_folder(tracker_dir, "results", keep=False)  # e.g. --results naming a file: one line, before the build
     tracker = spec.build()  # fails here, once, with a clear message (e.g. missing weights)
-    tracker_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(tracker_dir, "results")
     made = None
     if not read_run_info(tracker_dir) or shard:
         engine = getattr(getattr(tracker, "engine", None), "describe", lambda: None)()  # what `auto` resolved to

@@ -193,12 +193,26 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
-def read_json(path, what: str = "file"):
-    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
+def read_text(path, what: str = "file") -> str:
+    """A text file's contents (UTF-8, a byte-order mark dropped); DataError naming the file if it
+    is missing, unreadable or not UTF-8 text."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{what} not found: {path}")
     try:
-        return json.loads(path.read_text())
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+def read_json(path, what: str = "file"):
+    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:  # nested deeper than Python's parser goes: no file of ours is
+        raise DataError(f"{path}: not valid JSON (nested too deeply)") from None

@@ -185,8 +185,35 @@ def _check_geometry(graph: TFLiteGraph, layer: str, op, source: str) -> None:
 
 
 def read_tflite(path) -> TFLiteNetwork:
-    """Read SiamFC's AlexNet from a TFLite file (the feature extractor or the whole model)."""
+    """Read SiamFC's AlexNet from a TFLite file (the feature extractor or the whole model).
+
+    Any file gives finite weights or a WeightsError naming it: a flatbuffer whose offsets point
+    outside the file (truncated, corrupt) fails inside the generated reader, in any of its calls.
+    """
     path = Path(path)
+    net = _parsing(path, _read_network)
+    arrays = [*net.filters.values(), *net.biases.values()]
+    numbers = [net.input_scale, net.input_zero_point, *(v for v in (net.score_gain, net.score_bias) if v is not None)]
+    if not all(np.isfinite(a).all() for a in arrays) or not all(math.isfinite(v) for v in numbers):
+        raise WeightsError(f"{path}: weights or quantisation parameters that are not finite numbers")
+    if not net.input_scale > 0:
+        raise WeightsError(f"{path}: input scale {net.input_scale:g}; a positive scale is needed")
+    return net
+
+
+def _parsing(path: Path, read):
+    """``read(path)``, with any failure inside the flatbuffer reader made a WeightsError naming the file."""
+    try:
+        return read(path)
+    except WeightsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupt flatbuffer fails anywhere in the generated code
+        raise WeightsError(
+            f"{path} is truncated or corrupt (cannot parse its flatbuffer: {type(exc).__name__})"
+        ) from None
+
+
+def _read_network(path: Path) -> TFLiteNetwork:
     graph = TFLiteGraph(path)
     source = str(path)
     convs = {}  # weight tensor name -> first CONV_2D using it (the exemplar and search branches share weights)
@@ -311,7 +338,9 @@ def read_score_adjustment(graph_or_path) -> tuple[float | None, float | None]:
     A bias of the correlation itself (``detection/cross_correlation_bias``) is folded into the
     returned bias (``gain * c + b``).
     """
-    graph = graph_or_path if isinstance(graph_or_path, TFLiteGraph) else TFLiteGraph(Path(graph_or_path))
+    if not isinstance(graph_or_path, TFLiteGraph):
+        return _parsing(Path(graph_or_path), lambda path: read_score_adjustment(TFLiteGraph(path)))
+    graph = graph_or_path
 
     def scalar(suffix):
         hits = [i for i, n in enumerate(graph.names) if n.endswith(suffix) and graph.graph.Tensors(i).Buffer()]
@@ -326,6 +355,8 @@ def read_score_adjustment(graph_or_path) -> tuple[float | None, float | None]:
     if gain is None or bias is None:
         return None, None
     corr_bias = scalar("detection/cross_correlation_bias") or 0.0
+    if not all(math.isfinite(v) for v in (gain, corr_bias, bias)):
+        raise WeightsError(f"{graph.path}: a score adjustment that is not finite (gain {gain:g}, bias {bias:g})")
     return gain, gain * corr_bias + bias
 
 

@@ -65,7 +65,7 @@ def card_resampling(weights=None, has_file: bool = True) -> str:
     value = read_card(path).get("crop_resampling", "bilinear")
     if value not in RESAMPLINGS:
         raise ConfigError(
-            f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}"
+            f"model card {card_path(path)}: crop_resampling {str(value)[:40]!r} is not one of {', '.join(RESAMPLINGS)}"
         )
     return value
 
