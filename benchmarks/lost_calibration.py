@@ -342,9 +342,24 @@ def calibrate(args) -> None:
         )
         if args.apply:
             apply_card(path, name, entry, out, args.json, names)
-    write_text_atomic(args.json, json.dumps(out, indent=1) + "\n")
+        write_text_atomic(args.json, json.dumps(out, indent=1) + "\n")  # after each file: a long run keeps its part
     if args.plot:
         plot(out, args.plot)
+
+
+def package_versions() -> dict:
+    """Versions of what ran the network and the crops (the engine's numbers depend on them)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import cv2
+
+    out = {"opencv": cv2.__version__}
+    for name in ("torch", "openvino", "onnxruntime", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
 
 
 def apply_card(path, name: str, entry: dict, out: dict, results: str, names: list[str]) -> None:
@@ -376,8 +391,10 @@ def apply_card(path, name: str, entry: dict, out: dict, results: str, names: lis
         f"induced losses ({out['induced']['branches']} per sequence, {out['induced']['length']} frames each)",
         "engine": entry["engine"],
         "results": results,
-        "command": out["made_by"]["command"],
-        "versions": {k: out["made_by"][k] for k in ("siamfc_version", "python")},
+        "command": entry["tracked_by"],  # what tracked the frames (``induced_by``: the induced losses)
+        "induced_command": entry["induced_by"],
+        "applied_by": out["made_by"]["command"],
+        "versions": {**{k: out["made_by"][k] for k in ("siamfc_version", "python")}, **package_versions()},
     }
     write_text_atomic(card_path(path), json.dumps(card, indent=2) + "\n")
     print(f"{name}: lost threshold {c['threshold']} written to {card_path(path)}")

@@ -203,3 +203,42 @@ def test_opencv_adapter_with_redetection():
     tracker.init(frames[0], Scene.box(START))
     oks = [tracker.update(f)[0] for f in frames[1:]]
     assert oks[0] and not oks[3] and oks[-1]  # tracked, lost after the jump, found again
+
+
+# -- the command line ---------------------------------------------------------------------------
+@pytest.fixture
+def frame_folder(tmp_path):
+    import cv2
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(8):
+        cv2.imwrite(str(folder / f"{i:02d}.png"), Scene().frame((160 + 3 * i, 120)))
+    return folder
+
+
+def test_track_save_scores_and_redetect_on_the_command_line(tmp_path, frame_folder, weights_with_card, capsys):
+    from siamfc.apps.cli import main
+
+    weights = weights_with_card(1e9)  # every frame lost: re-detection searches from the 5th on
+    argv = ["track", str(frame_folder), "--box", "140.5,96.5,40,48", "--weights", str(weights), "--quiet"]
+    argv += ["--backend", "torch", "--precision", "fp32", "--save", str(tmp_path / "b.txt")]
+    assert main([*argv, "--save-scores", "--redetect"]) == 0
+    rows = [line.split(",") for line in (tmp_path / "b.txt").read_text().splitlines()]
+    assert len(rows) == 8 and all(len(r) == 6 for r in rows)
+    assert rows[0][4] == "nan" and [r[5] for r in rows] == ["0"] + ["1"] * 7
+    assert main(argv) == 0  # without --save-scores: x,y,w,h only
+    assert all(len(line.split(",")) == 4 for line in (tmp_path / "b.txt").read_text().splitlines())
+    capsys.readouterr()
+    assert main([*argv[:-2], "--save-scores"]) == 2
+    assert "add --save BOXES" in capsys.readouterr().err
+
+
+def test_redetect_without_a_calibrated_card_is_one_clear_error(tmp_path, frame_folder, capsys):
+    from siamfc.apps.cli import main
+
+    weights = save_weights(SiamFC(AlexNetEmbedding()), tmp_path / "w.safetensors")
+    argv = ["track", str(frame_folder), "--box", "140.5,96.5,40,48", "--weights", str(weights), "--redetect"]
+    assert main([*argv, "--backend", "torch", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs a lost threshold" in err[0]
