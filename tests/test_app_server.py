@@ -170,6 +170,9 @@ def test_a_job_streams_progress_and_gives_the_trackers_boxes(server, short_clip)
     shown = parse_box_text(done["boxes"], columns=(4,)) - [1, 1, 0, 0]  # OTB text is 1-based
     np.testing.assert_allclose(shown, reference, atol=1e-3)
     np.testing.assert_allclose([e["box"] for e in progress], reference, atol=1e-3)
+    # "lost": the score below the weights' lost threshold (from their model card), per frame
+    t = done["lost_threshold"]
+    assert done["lost"] == [e["lost"] for e in progress] == [s is not None and s < t for s in done["scores"]]
     status, downloaded = request(base + done["boxes_url"])
     assert status == 200 and downloaded.decode() == done["boxes"]
     status, video = request(base + done["video_url"])

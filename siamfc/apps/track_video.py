@@ -2,7 +2,9 @@
 
 Used by ``siamfc track`` and ``siamfc demo``. The box file (``--save``) has one line per frame,
 ``x,y,w,h``: 0-based pixel coordinates (pixel centres at integers, OpenCV's convention), decimals
-as needed; the first line is the box the tracker was initialised with.
+as needed; the first line is the box the tracker was initialised with. With ``save_scores`` each
+line goes on with ``,score,lost``: the peak score (``nan`` on the first line) and 1 where the score
+was below the weights' lost threshold (:mod:`siamfc.tracking.lost`), else 0.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def select_box(frame: np.ndarray) -> tuple[float, float, float, float]:
 
 @dataclass
 class TrackRun:
-    """What a run produced: ``boxes (N, 4)`` 0-based, ``scores (N,)`` (NaN for the first frame)."""
+    """What a run produced: ``boxes (N, 4)`` 0-based, ``scores (N,)`` (NaN for the first frame),
+    ``lost (N,)`` bool (the tracker's ``lost`` after each frame; False without a lost threshold)."""
 
     boxes: np.ndarray
     scores: np.ndarray
@@ -91,6 +94,7 @@ class TrackRun:
     tracker_seconds: float  # init + updates only
     video: Path | None = None
     boxes_file: Path | None = None
+    lost: np.ndarray | None = None
 
     @property
     def fps(self) -> float:
@@ -126,6 +130,7 @@ def track_video(
     desc: str = "tracking",
     debug: bool = False,
     on_frame=None,
+    save_scores: bool = False,
 ) -> TrackRun:
     """Initialise ``tracker`` on the first frame with ``box`` (or one the user draws) and follow it.
 
@@ -137,6 +142,7 @@ def track_video(
         total, fps: frame count (for the progress bar) and frame rate (for the video), if known.
         video_out: write the annotated frames here (``.mp4``, ``.avi`` or ``.webm``).
         boxes_out: write the boxes here, one ``x,y,w,h`` line per frame (0-based).
+        save_scores: add ``,score,lost`` to each line of ``boxes_out`` (see the module doc).
         show: display the frames live (``q`` or Esc stops early).
         debug: draw what the tracker used beside each frame (:mod:`siamfc.apps.debug_overlay`); needs
             a :class:`~siamfc.tracking.SiamFCTracker`.
@@ -160,7 +166,7 @@ def track_video(
     start = time.perf_counter()
     tracker.init(first, box)
     tracker_seconds = time.perf_counter() - start
-    boxes, scores = [tuple(float(v) for v in box)], [float("nan")]
+    boxes, scores, lost = [tuple(float(v) for v in box)], [float("nan")], [False]
     writer = None
     bar = tqdm(total=total, unit="frame", desc=desc, disable=not progress, dynamic_ncols=True)
     try:
@@ -169,6 +175,7 @@ def track_video(
             annotated = None
             if video_out is not None or show or on_frame is not None:
                 label = f"#{len(boxes)}" + ("" if np.isnan(scores[-1]) else f"  score {scores[-1]:.2f}")
+                label += "  LOST" if lost[-1] else ""
                 annotated = draw_box(frame, boxes[-1], label=label)
                 if debug:
                     annotated = debug_frame(annotated, tracker if len(boxes) > 1 else None, scores)
@@ -192,15 +199,27 @@ def track_video(
             tracker_seconds += time.perf_counter() - t0
             boxes.append(tuple(float(v) for v in current))
             scores.append(float(score))
+            lost.append(bool(getattr(tracker, "lost", False)))
     except KeyboardInterrupt:
         print(f"interrupted after {len(boxes)} frames; writing what was tracked", file=sys.stderr)
     finally:
         bar.close()
         video = writer.close() if writer is not None else None
-        boxes_file = write_box_file(boxes_out, np.array(boxes), one_based=False) if boxes_out is not None else None
+        rows = np.array(boxes)
+        if save_scores:  # scores and lost flags as extra columns (write_box_file keeps 0-based rows as they are)
+            rows = np.column_stack([rows, scores, np.array(lost, np.float64)])
+        boxes_file = write_box_file(boxes_out, rows, one_based=False) if boxes_out is not None else None
         if show:
             _close_windows()
-    return TrackRun(np.array(boxes), np.array(scores), time.perf_counter() - start, tracker_seconds, video, boxes_file)
+    return TrackRun(
+        np.array(boxes),
+        np.array(scores),
+        time.perf_counter() - start,
+        tracker_seconds,
+        video,
+        boxes_file,
+        np.array(lost),
+    )
 
 
 def _show(frame) -> bool:

@@ -13,13 +13,27 @@ from siamfc.tracking.tracker import SiamFCTracker
 class TrackerSiamFC:
     """``init(frame, box)`` / ``update(frame) -> (ok, box)`` as OpenCV's trackers do.
 
-    ``ok`` is False when the peak score falls below ``min_score`` (default: never, as SiamFC
-    has no re-detection); the box is then still the tracker's best guess. Boxes are returned as
-    ``(x, y, w, h)`` floats (``cv2.rectangle`` wants ints: round them).
+    ``ok`` is False when the peak score falls below ``min_score``: by default the tracker's lost
+    threshold (``lost_threshold``, calibrated per weights file on held-out video and stored in its
+    model card, see :mod:`siamfc.tracking.lost`; never False where the card has none); the box is
+    then still the tracker's best guess. ``min_score`` overrides it (``float("-inf")``: always ok).
+    ``redetect=True`` wraps the tracker in a :class:`~siamfc.tracking.redetect.Redetector`, which
+    searches wider after a few lost frames. Boxes are returned as ``(x, y, w, h)`` floats
+    (``cv2.rectangle`` wants ints: round them).
     """
 
-    def __init__(self, tracker: SiamFCTracker | None = None, min_score: float = float("-inf"), **kwargs):
-        self.tracker = tracker if tracker is not None else SiamFCTracker(**kwargs)
+    def __init__(
+        self, tracker: SiamFCTracker | None = None, min_score: float | None = None, redetect: bool = False, **kwargs
+    ):
+        tracker = tracker if tracker is not None else SiamFCTracker(**kwargs)
+        if redetect:
+            from siamfc.tracking.redetect import Redetector
+
+            tracker = Redetector(tracker)
+        self.tracker = tracker
+        if min_score is None:
+            threshold = getattr(tracker, "lost_threshold", None)
+            min_score = float("-inf") if threshold is None else threshold
         self.min_score = min_score
         self.score = None
 

@@ -25,6 +25,7 @@ import numpy as np
 from siamfc.errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
 from siamfc.io.frames import as_bgr
 from siamfc.tracking.crop import RESAMPLINGS, context_size, crop_and_resize
+from siamfc.tracking.lost import card_lost_threshold
 from siamfc.tracking.params import get_params
 
 
@@ -99,6 +100,9 @@ class SiamFCTracker:
             ``imresize``; see :mod:`siamfc.tracking.crop`). Default: the ``crop_resampling`` of the
             weights' model card, ``bilinear`` where the card has none or no weights file is used
             (a ``model`` or ``engine`` given directly).
+        lost_threshold: the peak score below which the target counts as lost (:attr:`lost`). Default:
+            the ``lost.threshold`` of the weights' model card (:mod:`siamfc.tracking.lost`), None (never
+            lost) where the card has none or no weights file is used.
 
     The engine works on its own copy of ``model``, so tracking never changes a model being trained.
     After each ``update``, ``last_timings`` holds the seconds spent in (crop, network, post-processing),
@@ -128,6 +132,7 @@ class SiamFCTracker:
         engine=None,
         exported=None,
         resampling: str | None = None,
+        lost_threshold: float | None = None,
         **overrides,
     ):
         # The card of ``weights`` names the crops its network expects; a bare model object has no card.
@@ -135,6 +140,9 @@ class SiamFCTracker:
         self.resampling = resampling or card_resampling(weights, has_file=has_card)
         if self.resampling not in RESAMPLINGS:
             raise ConfigError(f"unknown crop resampling {self.resampling!r}; choose one of {', '.join(RESAMPLINGS)}")
+        self.lost_threshold = (
+            lost_threshold if lost_threshold is not None else card_lost_threshold(weights, has_file=has_card)
+        )
         self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
         p = self.params
         if engine is None:
@@ -169,6 +177,7 @@ class SiamFCTracker:
         self.last_scale_id: int | None = None
         self.last_peak: tuple[int, int] | None = None
         self.last_search: tuple | None = None
+        self.last_score: float | None = None  # the peak score of the last update (None right after init)
 
     @property
     def backend(self) -> str:
@@ -182,6 +191,12 @@ class SiamFCTracker:
     def last_scale(self) -> float | None:
         """The scale factor the last ``update`` chose (1.0: same size); None before the first update."""
         return None if self.last_scale_id is None else float(self.scale_factors[self.last_scale_id])
+
+    @property
+    def lost(self) -> bool:
+        """The last ``update``'s peak score was below :attr:`lost_threshold` (False without a threshold
+        or before the first update)."""
+        return self.lost_threshold is not None and self.last_score is not None and self.last_score < self.lost_threshold
 
     def describe(self) -> str:
         """What runs: the engine and the crop resampling, e.g. ``openvino bf16, bilinear crops``."""
@@ -208,6 +223,7 @@ class SiamFCTracker:
             img, tuple(self.center), self.z_size, p.exemplar_size, self.avg_color, resampling=self.resampling
         )
         self.kernel = self.engine.embed(z[None])
+        self.last_score = None
 
     def update(self, frame) -> TrackResult:
         """Locate the object in the next ``frame``; return its box and the peak score."""
@@ -248,7 +264,7 @@ class SiamFCTracker:
         response = (1 - p.window_influence) * response + p.window_influence * self.window
         row, col = np.unravel_index(int(np.argmax(response)), response.shape)
         self.last_responses, self.last_response, self.last_windowed = responses, up, response
-        self.last_scale_id, self.last_peak = scale_id, (int(row), int(col))
+        self.last_scale_id, self.last_peak, self.last_score = scale_id, (int(row), int(col)), score
         self.last_search = (
             self.center,
             self.x_size * self.scale_factors[scale_id],

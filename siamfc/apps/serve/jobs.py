@@ -202,6 +202,7 @@ class JobRunner:
                 "total": total,
                 "box": [round(v, 4) for v in box],
                 "score": None if np.isnan(score) else round(score, 4),
+                "lost": tracker.lost,  # below the weights' lost threshold (siamfc.tracking.lost)
             }
             if now - last_preview[0] >= PREVIEW_EVERY or (total and index == total - 1):
                 last_preview[0] = now
@@ -230,6 +231,8 @@ class JobRunner:
             "fps": s.clip.fps or 30.0,
             "boxes": job.boxes_path.read_text(),
             "scores": [None if np.isnan(v) else round(float(v), 4) for v in run.scores],
+            "lost": [bool(v) for v in run.lost],
+            "lost_threshold": tracker.lost_threshold,
             "boxes_url": f"/api/jobs/{job.id}/boxes.txt",
             "video_url": f"/api/jobs/{job.id}/video.webm",
             "summary": f"{run.summary().split(';')[0]}; engine {tracker.describe()}",

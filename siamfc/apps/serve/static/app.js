@@ -189,7 +189,7 @@ function handle(event) {
     state.total = total;
     drawScores();
     say(`frame ${event.frame + 1}${total ? " of " + total : ""}` +
-        (event.score === null ? "" : `, score ${event.score.toFixed(2)}`));
+        (event.score === null ? "" : `, score ${event.score.toFixed(2)}`) + (event.lost ? ", target lost" : ""));
   } else if (event.type === "done") {
     showResult(event);
   } else if (event.type === "error") {
@@ -226,7 +226,8 @@ function showFrame(index) {
   index = Math.max(0, Math.min(r.lines.length - 1, index));
   const score = r.scores[index];
   $("frame-box").textContent = `frame ${index + 1}: box ${r.lines[index]}` +
-    (score === null ? " (the box you drew)" : `, score ${score.toFixed(3)}`);
+    (score === null ? " (the box you drew)" : `, score ${score.toFixed(3)}`) +
+    (r.lost && r.lost[index] ? " (lost: below the weights' lost threshold)" : "");
   drawScores(index);
 }
 
