@@ -29,10 +29,11 @@ class TrackerSiamFC:
         if redetect:
             from siamfc.tracking.redetect import Redetector
 
-            tracker = Redetector(tracker)
-        self.tracker = tracker
+            self.tracker: SiamFCTracker | Redetector = Redetector(tracker)
+        else:
+            self.tracker = tracker
         if min_score is None:
-            threshold = getattr(tracker, "lost_threshold", None)
+            threshold = getattr(self.tracker, "lost_threshold", None)
             min_score = float("-inf") if threshold is None else threshold
         self.min_score = min_score
         self.score = None

@@ -89,18 +89,22 @@ class Redetector:
         self, tracker: SiamFCTracker, lost_threshold: float | None = None, params: RedetectParams | None = None
     ):
         self.tracker = tracker
-        self.lost_threshold = lost_threshold if lost_threshold is not None else tracker.lost_threshold
-        if self.lost_threshold is None:
+        threshold = lost_threshold if lost_threshold is not None else tracker.lost_threshold
+        if threshold is None:
             raise ConfigError(
                 "re-detection needs a lost threshold: these weights' model card has no 'lost' entry "
                 "(benchmarks/lost_calibration.py calibrate --apply makes one); pass lost_threshold"
             )
+        self.lost_threshold: float = threshold
         self.params = params or RedetectParams()
         p = tracker.params
         self._crops = np.empty((self.params.tiles_per_frame, p.instance_size, p.instance_size, 3), np.uint8)
-        self.last_score = None
+        self.last_score: float | None = None
         self.redetections = self.searched_frames = 0
         self.searching = False
+        self._stage: str | None = None
+        self._tiles: np.ndarray | None = None
+        self._next = 0
 
     def __getattr__(self, name):  # only called for names this class does not have
         if name == "tracker":  # not set yet (e.g. during unpickling): no recursion
@@ -154,6 +158,7 @@ class Redetector:
             step = tile_step(side, self.tracker)
             self._tiles = wide_tiles(centre, step) if stage == "wide" else frame_tiles(frame_shape, centre, step)
             self._stage, self._next = stage, 0
+        assert self._tiles is not None
         return self._tiles
 
     def _search(self, img: np.ndarray) -> TrackResult | None:
@@ -180,4 +185,4 @@ class Redetector:
         self._remember()
         w, h = size
         box = (t.center[0] - (w - 1) / 2, t.center[1] - (h - 1) / 2, w, h)
-        return TrackResult(tuple(float(v) for v in box), float(peaks[best]))
+        return TrackResult((float(box[0]), float(box[1]), float(box[2]), float(box[3])), float(peaks[best]))
