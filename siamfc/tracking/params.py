@@ -1,4 +1,5 @@
-"""Tracking hyper-parameters: the authors' two released sets, every value overridable."""
+"""Tracking hyper-parameters: the authors' two released sets, every value overridable, or a
+parameter-set file (:mod:`siamfc.tracking.params_file`, e.g. made by ``siamfc tune``)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ class TrackerParams:
             raise ConfigError(f"window_influence must be in [0, 1], got {self.window_influence}")
         if not 0.0 <= self.scale_lr <= 1.0:
             raise ConfigError(f"scale_lr must be in [0, 1], got {self.scale_lr}")
+        if not 0.0 < self.scale_penalty <= 1.0:
+            raise ConfigError(f"scale_penalty must be in (0, 1], got {self.scale_penalty}")
+        if self.response_up < 1:
+            raise ConfigError(f"response_up must be at least 1, got {self.response_up}")
+        if not 0 < self.exemplar_size <= self.instance_size:
+            raise ConfigError(
+                f"need 0 < exemplar_size <= instance_size, got {self.exemplar_size} and {self.instance_size}"
+            )
+        if not self.context >= 0.0:
+            raise ConfigError(f"context must be >= 0, got {self.context}")
+        if not 0.0 < self.min_scale <= 1.0 <= self.max_scale:
+            raise ConfigError(f"need 0 < min_scale <= 1 <= max_scale, got {self.min_scale} and {self.max_scale}")
 
     def replace(self, **overrides) -> TrackerParams:
         names = {f.name for f in dataclasses.fields(self)}
@@ -53,11 +66,25 @@ PRESETS = {
 }
 
 
-def get_params(name: str = "3s", **overrides) -> TrackerParams:
-    """The named parameter set (``3s`` or ``5s``) with ``overrides`` applied."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown parameter set {name!r}; choose one of {sorted(PRESETS)}")
-    return PRESETS[name].replace(**overrides) if overrides else PRESETS[name]
+def get_params(name="3s", **overrides) -> TrackerParams:
+    """A parameter set with ``overrides`` applied.
+
+    ``name``: ``3s`` or ``5s`` (the authors' sets), the path of a parameter-set YAML file
+    (:func:`~siamfc.tracking.params_file.load_params_file`), or a :class:`TrackerParams`.
+    """
+    if isinstance(name, TrackerParams):
+        base = name
+    elif str(name) in PRESETS:
+        base = PRESETS[str(name)]
+    else:
+        from siamfc.tracking.params_file import load_params_file, looks_like_file
+
+        if not looks_like_file(name):
+            raise ConfigError(
+                f"unknown parameter set {str(name)!r}; choose one of {sorted(PRESETS)} or a parameter-set YAML file"
+            )
+        base = load_params_file(name)
+    return base.replace(**overrides) if overrides else base
 
 
 def parse_overrides(text: str) -> dict:

@@ -28,6 +28,13 @@ def add_arguments(p) -> None:
         default=MAX_UPLOAD_MB,
         help="largest video accepted, in MB (default: %(default)s)",
     )
+    p.add_argument(
+        "--params",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="parameter-set YAML files (siamfc tune writes them) the page offers besides 3s and 5s, by file name",
+    )
     # The page chooses the weights and the parameter set; the command chooses what runs the network.
     add_tracker_options(p, model=False, device=False)
 
@@ -46,6 +53,7 @@ def run(args) -> int:
 
     if args.max_upload_mb <= 0:
         raise SiamFCError(f"--max-upload-mb must be positive, got {args.max_upload_mb:g}")
+    param_sets = param_files(args.params)  # a bad file is reported before the server starts
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -58,7 +66,7 @@ def run(args) -> int:
             "(another server there? pick one with --port)"
         ) from None
     host, port = sock.getsockname()[:2]
-    app = create_app(max_upload_mb=args.max_upload_mb, engine=engine_kwargs(args))
+    app = create_app(max_upload_mb=args.max_upload_mb, engine=engine_kwargs(args), param_sets=param_sets)
     print(
         f"siamfc serve: open http://{host if host not in ('0.0.0.0', '::') else 'localhost'}:{port}/ "
         "in a browser (Ctrl-C stops)",
@@ -67,3 +75,20 @@ def run(args) -> int:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
     return 0
+
+
+def param_files(paths) -> dict:
+    """``{file stem: TrackerParams}`` of ``--params`` files (a ConfigError names a bad file or a clash)."""
+    from pathlib import Path
+
+    from siamfc.errors import ConfigError
+    from siamfc.tracking.params import PRESETS
+    from siamfc.tracking.params_file import load_params_file
+
+    sets = {}
+    for path in paths:
+        name = Path(path).stem
+        if name in PRESETS or name in sets:
+            raise ConfigError(f"--params {path}: the name {name!r} is taken; rename the file")
+        sets[name] = load_params_file(path)
+    return sets

@@ -35,7 +35,6 @@ from siamfc.apps.serve.clips import ClipStore, UploadTooLarge
 from siamfc.apps.serve.jobs import FINAL, Busy, Job, JobRunner, JobSettings
 from siamfc.errors import SiamFCError
 from siamfc.model import weights as weight_files
-from siamfc.tracking.params import PRESETS
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -89,11 +88,14 @@ def error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_app(max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None, folder=None) -> Starlette:
-    """The application; ``engine``: tracker options (``backend``, ``precision``, ``exported``)."""
+def create_app(
+    max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None, folder=None, param_sets: dict | None = None
+) -> Starlette:
+    """The application; ``engine``: tracker options (``backend``, ``precision``, ``exported``);
+    ``param_sets``: parameter sets offered besides 3s and 5s (name -> TrackerParams)."""
     workdir = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="siamfc-serve-"))
     clips = ClipStore(workdir / "uploads", max_bytes=int(max_upload_mb * 2**20))
-    runner = JobRunner(workdir / "jobs", engine)
+    runner = JobRunner(workdir / "jobs", engine, param_sets)
 
     async def index(request: Request):
         return FileResponse(STATIC / "index.html")
@@ -102,7 +104,7 @@ def create_app(max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None,
         return JSONResponse(
             {
                 "weights": list(weight_files.shipped_weights()),
-                "params": list(PRESETS),
+                "params": list(runner.param_sets),
                 "max_upload_bytes": clips.max_bytes,
                 "demo": DEMO_NAME,
             }
