@@ -118,7 +118,9 @@ def test_tune_writes_a_set_the_tracker_takes_and_checks_it_on_held_out_videos(vi
     assert report["verdict"] and report["held_out"]["clips"] == 2
     # Running it again continues the same study (more trials) and refuses another setup.
     more = run_tune(videos, tmp_path / "out", trials=8)
-    assert finished(study_trials(tmp_path / "out")) == 8 and more.report["trials"]["list"][:6] == report["trials"]["list"]
+    assert (
+        finished(study_trials(tmp_path / "out")) == 8 and more.report["trials"]["list"][:6] == report["trials"]["list"]
+    )
     with pytest.raises(ConfigError, match="made with another .*frames_per_video"):
         run_tune(videos, tmp_path / "out", frames_per_video=10)
 

@@ -66,6 +66,7 @@ def tune(
     threads: int | None = None,
     overrides: dict | None = None,
     stale_after: float = 600.0,
+    timeout: float | None = None,
     progress: bool = True,
 ) -> TuneResult:
     """Tune ``params`` (``3s`` or ``5s``) for ``weights`` on the videos of ``data`` (``FORMAT=PATH``
@@ -73,7 +74,8 @@ def tune(
 
     Runs until the study holds ``trials`` finished trials (a resumed or shared study counts the
     trials already there), with ``workers`` processes; then scores the base and the best set on
-    the held-out clips. ``overrides``: other tracker parameters, fixed for every trial. ``model``:
+    the held-out clips; ``timeout``: seconds after which no new trial starts (the held-out check
+    then runs on the trials done; running the command again continues). ``overrides``: other tracker parameters, fixed for every trial. ``model``:
     a SiamFC object to tune for instead of a weights file (recorded by a digest of its state).
     """
     from siamfc.io.files import file_sha256, writable_folder
@@ -132,7 +134,7 @@ def tune(
     out = writable_folder(out, "the tuning results")
     url = storage_url(storage, out)
     the_study = open_study(url, study, setup, space.point_of(base))
-    job = WorkerJob(url, study, trials, engine, base, tuple(videos.tune), seed, 0, stale_after, progress)
+    job = WorkerJob(url, study, trials, engine, base, tuple(videos.tune), seed, 0, stale_after, progress, timeout)
     if progress:
         c = counts(the_study)
         print(
@@ -140,6 +142,8 @@ def tune(
             f"study {study!r} in {url}: {c.get('COMPLETE', 0) + c.get('PRUNED', 0)} of {trials} trials done",
             flush=True,
         )
+        if videos.missing:
+            print(f"siamfc tune: held-out videos not in the data (skipped): {', '.join(videos.missing)}", flush=True)
     run_workers(job, workers, threads)
     report, tuned = finish(the_study, job, videos, setup, data_specs=resolve_data_specs(data + held_out_data))
     report["study"] = {"storage": url, "name": study}
@@ -185,7 +189,10 @@ def finish(study, job: WorkerJob, videos: Videos, setup: dict, data_specs: list[
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not done:
-        raise ConfigError(f"study {job.study!r} has no complete trial yet: run it with more --trials")
+        raise ConfigError(
+            f"study {job.study!r} has no complete trial yet (a --timeout shorter than one trial?): "
+            "run the command again to continue it"
+        )
     best = max(done, key=lambda t: t.value)
     base_point = space.point_of(job.base)
     base_trials = [t for t in done if t.user_attrs.get("base") or space.rounded(t.params) == base_point]

@@ -158,6 +158,7 @@ class WorkerJob:
     worker: int = 0
     stale_after: float = 600.0
     progress: bool = True
+    timeout: float | None = None  # seconds after which no new trial starts (None: no limit)
 
 
 def sampler_and_pruner(job: WorkerJob, trials_at_start: int):
@@ -175,8 +176,9 @@ def sampler_and_pruner(job: WorkerJob, trials_at_start: int):
 
 
 def run_worker(job: WorkerJob) -> int:
-    """Run trials until the study has ``job.trials`` finished or running ones; returns how many
-    this worker finished."""
+    """Run trials until the study has ``job.trials`` finished or running ones (or until
+    ``job.timeout`` seconds have passed: no trial starts after that); returns how many this
+    worker finished."""
     import optuna
     from optuna.trial import TrialState
 
@@ -188,7 +190,12 @@ def run_worker(job: WorkerJob) -> int:
     engine, resampling = job.engine.build(job.base.num_scales)
     me = {"machine": machine_id(), "pid": os.getpid()}
     done = 0
+    started = time.monotonic()
     while True:
+        if job.timeout is not None and time.monotonic() - started > job.timeout:
+            if job.progress:
+                print(f"siamfc tune: --timeout {job.timeout:g} s reached; no new trial started", flush=True)
+            return done
         retried = fail_stale_trials(study, job.stale_after, me)
         if retried and job.progress:
             print(f"siamfc tune: trial(s) {retried} were interrupted; their parameters are queued again", flush=True)

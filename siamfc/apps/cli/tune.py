@@ -72,7 +72,8 @@ def add_arguments(p) -> None:
         type=float,
         default=0.25,
         metavar="F",
-        help="without --held-out: hold out this fraction of the videos, chosen by a hash of their names "
+        help="without --held-out or --held-out-data: hold out this fraction of the videos, chosen by a hash "
+        "of their names "
         "(default: %(default)s)",
     )
     split.add_argument(
@@ -93,6 +94,13 @@ def add_arguments(p) -> None:
         metavar="S",
         help="a running trial without a heartbeat for S seconds is taken as interrupted and queued again "
         "(dead processes on this machine are noticed at once) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="start no trial after S seconds; the held-out check then runs on the trials done, and the same "
+        "command continues the study later",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress lines")
     p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
@@ -126,6 +134,7 @@ def run(args) -> int:
         threads=args.threads,
         overrides=overrides(args),
         stale_after=args.stale_after,
+        timeout=args.timeout,
         progress=not args.no_progress,
         **engine_kwargs(args),
     )
