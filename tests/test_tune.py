@@ -125,10 +125,32 @@ def test_tune_writes_a_set_the_tracker_takes_and_checks_it_on_held_out_videos(vi
         run_tune(videos, tmp_path / "out", frames_per_video=10)
 
 
+def report_with_held_out(changes) -> dict:
+    from siamfc.tuning.run import _compare
+
+    base = {f"c{i}": 0.5 for i in range(len(changes))}
+    tuned = {k: 0.5 + d for k, d in zip(base, changes)}
+    return {
+        "base": {"name": "3s", "params": {"a": 1}},
+        "tuned": {"params": {"a": 2}},
+        "held_out": _compare(base, tuned),
+    }
+
+
+def test_the_verdict_follows_the_held_out_split_and_not_a_gain_that_one_clip_carries():
+    from siamfc.tuning.run import verdict
+
+    assert verdict(report_with_held_out([0.02, 0.03, 0.01, 0.025, 0.015, 0.02])).startswith("use the tuned set")
+    carried = verdict(report_with_held_out([0.3, -0.01, -0.02, 0.0, -0.01, -0.02]))  # mean +0.04, one clip
+    assert carried.startswith("keep --params 3s") and "within noise" in carried
+    assert verdict(report_with_held_out([-0.02, 0.01, -0.03])).startswith("keep --params 3s: the tuned set scored -")
+
+
 def _tune_forever(videos, out):
     run_tune(videos, out, trials=1000, frames_per_video=14)
 
 
+@pytest.mark.slow
 def test_a_killed_run_continues_and_scores_the_interrupted_trial_again(videos, tmp_path):
     out = tmp_path / "out"
     child = multiprocessing.get_context("spawn").Process(target=_tune_forever, args=(videos, out))
@@ -149,7 +171,8 @@ def test_a_killed_run_continues_and_scores_the_interrupted_trial_again(videos, t
     before = {t.number: t for t in study_trials(out)}
     killed = [n for n, t in before.items() if t.state.name == "RUNNING"]
     assert len(killed) == 1
-    run_tune(videos, out, trials=5, frames_per_video=14)
+    done = finished(before.values())
+    run_tune(videos, out, trials=done + 1, frames_per_video=14)  # room for one trial: the interrupted one
     after = study_trials(out)
     assert after[killed[0]].state.name == "FAIL"  # the dead worker's trial, found and failed
     retry = [t for t in after if t.user_attrs.get("retry_of") == killed[0]]
@@ -158,9 +181,10 @@ def test_a_killed_run_continues_and_scores_the_interrupted_trial_again(videos, t
     for n, t in before.items():  # what the killed run finished is kept
         if t.state.name in ("COMPLETE", "PRUNED"):
             assert after[n].state == t.state and after[n].value == t.value
-    assert finished(after) == 5
+    assert finished(after) == done + 1
 
 
+@pytest.mark.slow
 def test_two_worker_processes_share_one_study(videos, tmp_path):
     result = run_tune(videos, tmp_path / "out", trials=8, workers=2, threads=1)
     trials = study_trials(tmp_path / "out")

@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from siamfc.errors import ConfigError
 from siamfc.tracking.params import PRESETS, TrackerParams
 from siamfc.tuning import space
@@ -245,15 +247,38 @@ def _trial_row(t) -> dict:
     }
 
 
+#: Resamples of the paired bootstrap of the mean change over clips (fixed seed: a report is reproducible).
+BOOTSTRAP = 10000
+
+
+def change_interval(changes, level: float = 0.95, seed: int = 0) -> list[float]:
+    """Paired bootstrap interval of the mean per-clip change: resample the clips with replacement.
+
+    A rough guide with a handful of clips (the clips are not independent draws of all video), but
+    it tells a gain carried by one or two clips from one that most clips share.
+    """
+    d = np.asarray(list(changes), dtype=np.float64)
+    if len(d) < 2:
+        return [float("nan"), float("nan")]
+    means = d[np.random.default_rng(seed).integers(0, len(d), (BOOTSTRAP, len(d)))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
 def _compare(base: dict, tuned: dict) -> dict:
-    """Means and per-clip scores of the base and the tuned set, and the clips that changed most."""
-    changes = sorted(((tuned[k] - base[k], k) for k in base if k in tuned), reverse=True)
-    per_clip = {k: {"base": round(base[k], 4), "tuned": round(tuned[k], 4)} for k in base if k in tuned}
+    """Means and per-clip scores of the base and the tuned set, how many clips went up or down,
+    a bootstrap interval of the mean change, and the clips that changed most."""
+    names = [k for k in base if k in tuned]
+    changes = sorted(((tuned[k] - base[k], k) for k in names), reverse=True)
+    per_clip = {k: {"base": round(base[k], 4), "tuned": round(tuned[k], 4)} for k in names}
     return {
         "clips": len(base),
         "base_auc": round(mean(base), 4),
         "tuned_auc": round(mean(tuned), 4),
         "change": round(mean(tuned) - mean(base), 4),
+        "change_interval_95": change_interval(c for c, _ in changes),
+        "clips_better": sum(c > 0 for c, _ in changes),
+        "clips_worse": sum(c < 0 for c, _ in changes),
         "largest_gain": {"clip": changes[0][1], **per_clip[changes[0][1]]} if changes else None,
         "largest_drop": {"clip": changes[-1][1], **per_clip[changes[-1][1]]} if changes else None,
         "per_clip": per_clip,
@@ -261,19 +286,21 @@ def _compare(base: dict, tuned: dict) -> dict:
 
 
 def verdict(report: dict) -> str:
-    """One line: use the tuned set or keep the base set, by the held-out split alone."""
-    base, change = report["base"]["name"], report["held_out"]["change"]
+    """One line: use the tuned set or keep the base set, by the held-out split alone -- and only
+    for a gain whose bootstrap interval lies above zero, not one that a clip or two carry."""
+    base, held = report["base"]["name"], report["held_out"]
+    change, (lo, hi) = held["change"], held["change_interval_95"]
     if report["tuned"]["params"] == report["base"]["params"]:
         return f"the search found no set better than {base} on the tuning clips: keep --params {base}"
+    counts = f"{held['clips_better']} of {held['clips']} held-out clips better, {held['clips_worse']} worse"
+    if change > 0 and lo > 0:
+        return f"use the tuned set: {change:+.4f} AUC over {base} on the held-out clips ({counts}; 95% interval {lo:+.4f} to {hi:+.4f})"
     if change > 0:
         return (
-            f"the tuned set scored {change:+.4f} AUC over {base} on {report['held_out']['clips']} held-out clips "
-            "(the videos the search never saw)"
+            f"keep --params {base}: the held-out gain {change:+.4f} is within noise ({counts}; "
+            f"95% interval {lo:+.4f} to {hi:+.4f}); more held-out video could tell"
         )
-    return (
-        f"keep --params {base}: the tuned set scored {change:+.4f} AUC against it on the "
-        f"{report['held_out']['clips']} held-out clips, although it won on the tuning clips"
-    )
+    return f"keep --params {base}: the tuned set scored {change:+.4f} against it on the held-out clips ({counts})"
 
 
 def write_outputs(report: dict, tuned: TrackerParams, base: str, out: Path) -> TuneResult:
@@ -291,7 +318,7 @@ def write_outputs(report: dict, tuned: TrackerParams, base: str, out: Path) -> T
         "trials": {k: report["trials"][k] for k in ("complete", "pruned", "best")},
         "frames_per_video": report["setup"]["frames_per_video"],
         "tuning_split": {k: report["tuning_split"][k] for k in ("clips", "base_auc", "tuned_auc")},
-        "held_out": {k: report["held_out"][k] for k in ("clips", "base_auc", "tuned_auc")},
+        "held_out": {k: report["held_out"][k] for k in ("clips", "base_auc", "tuned_auc", "change_interval_95")},
         "held_out_videos": report["videos"]["held_out_videos"],
         "split": report["videos"]["split"],
         "verdict": report["verdict"],
@@ -307,10 +334,14 @@ def write_outputs(report: dict, tuned: TrackerParams, base: str, out: Path) -> T
 def summary_text(report: dict) -> str:
     """The lines ``siamfc tune`` prints at the end: both splits side by side, and the verdict."""
     base = report["base"]["name"]
-    lines = [f"{'split':<12} {'clips':>5} {base + ' AUC':>9} {'tuned AUC':>9} {'change':>8}"]
+    lines = [f"{'split':<12} {'clips':>5} {base + ' AUC':>9} {'tuned AUC':>9} {'change':>8}  (bootstrap over clips)"]
     for key, label in (("tuning_split", "tuning"), ("held_out", "held-out")):
         r = report[key]
-        lines.append(f"{label:<12} {r['clips']:>5} {r['base_auc']:>9.4f} {r['tuned_auc']:>9.4f} {r['change']:>+8.4f}")
+        lo, hi = r["change_interval_95"]
+        lines.append(
+            f"{label:<12} {r['clips']:>5} {r['base_auc']:>9.4f} {r['tuned_auc']:>9.4f} {r['change']:>+8.4f}"
+            f"  (95% interval {lo:+.4f} to {hi:+.4f}; clips better/worse {r['clips_better']}/{r['clips_worse']})"
+        )
     drop = report["held_out"]["largest_drop"]
     if drop and drop["tuned"] < drop["base"]:
         lines.append(f"largest held-out drop: {drop['clip']} {drop['base']:.4f} -> {drop['tuned']:.4f}")
