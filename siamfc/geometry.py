@@ -15,6 +15,10 @@ Two ways to turn a polygon into a box, for two purposes:
   (``get_axis_aligned_BB`` of their VOT wrapper): centred on the mean of the corners, with the
   area of the rotated rectangle (``|p1 p2| * |p2 p3|``), the min/max box's aspect ratio, and
   their ``+1`` pixel convention on the size.
+
+Where a tracker *starts* from a region, :func:`start_box` is the one rule (TraX, ``--box FILE``,
+the VOT protocol): a box as it is; a quadrilateral (every VOT annotation) its region box; a
+polygon of another number of corners its bounding box.
 """
 
 from __future__ import annotations
@@ -71,3 +75,18 @@ def polygons_to_region_boxes(polygons) -> np.ndarray:
     out = np.stack([cx - (w - 1) / 2, cy - (h - 1) / 2, w, h], axis=1)
     out[np.isnan(p).any(axis=1)] = np.nan
     return out
+
+
+def start_box(region, what: str = "region") -> np.ndarray:
+    """The ``(x, y, w, h)`` a tracker starts from, for one region in 0-based pixels.
+
+    ``region``: 4 numbers (a box: returned as it is) or ``2K`` numbers, ``K >= 3`` (a polygon): a
+    quadrilateral becomes the box the SiamFC authors start from (:func:`polygons_to_region_boxes`),
+    any other polygon its bounding box (:func:`polygons_to_boxes`). DataError (naming ``what``)
+    for an odd count or fewer than 3 points.
+    """
+    values = np.asarray(region, dtype=np.float64).ravel()
+    if len(values) == 4:
+        return values.copy()
+    polygon = as_polygons(values, what)
+    return (polygons_to_region_boxes(polygon) if polygon.shape[1] == 8 else polygons_to_boxes(polygon))[0]

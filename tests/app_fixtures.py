@@ -17,15 +17,20 @@ ENGINE = {"backend": "torch", "precision": "fp32"}
 CROSSING_BOX = (204, 150, 17, 50)
 
 
-def write_clip(path: Path, n: int) -> Path:
-    """An MJPEG ``.avi`` of the first ``n`` frames of the bundled Crossing sequence (cycled if longer)."""
+def write_clip(path: Path, n: int, size: tuple[int, int] | None = None) -> Path:
+    """A video of the first ``n`` frames of the bundled Crossing sequence (cycled if longer), in the
+    container and codec ``path``'s extension picks (.avi: MJPEG, .mp4: MPEG-4, .webm: VP8);
+    ``size``: resized to ``(width, height)``."""
     from siamfc.apps.demo import demo_sequence
+    from siamfc.io.video import VIDEO_CODECS
 
     seq = demo_sequence()
     first = seq.frame(0)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (first.shape[1], first.shape[0]))
+    size = size or (first.shape[1], first.shape[0])
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*VIDEO_CODECS[path.suffix]), 30, size)
     for i in range(n):
-        writer.write(seq.frame(i % len(seq)))
+        frame = seq.frame(i % len(seq))
+        writer.write(frame if frame.shape[1::-1] == size else cv2.resize(frame, size))
     writer.release()
     return path
 
@@ -52,7 +57,8 @@ def live_server(app):
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # As siamfc serve: connections still open a moment after the stop (a job's stream) are closed.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -210,7 +210,8 @@ def test_no_box_with_a_display_draws_it_on_the_first_frame(frame_folder, random_
     [
         ("0.4375,0.4,0.125,0.2", (140, 96, 40, 48)),  # fractions of the 320 x 240 frame
         ("{gt_otb}", (140, 96, 40, 48)),  # OTB ground truth: first line, 1-based
-        ("{gt_vot}", (140, 96, 40, 48)),  # VOT polygon: its bounding box, 1-based
+        # VOT polygon: the box TraX and the VOT protocol start from (the authors' +1 px on the size)
+        ("{gt_vot}", (140, 96, 41, 49)),
     ],
 )
 def test_box_as_fractions_or_ground_truth_file(box_text, expected, frame_folder, random_weights, tmp_path):

@@ -3,8 +3,8 @@
 * the ``vot-toolkit``'s own supervised experiment, tracker registry (``trackers.ini``) and TraX
   runtime over the bench's VOT sequence ``bag``: the boxes equal ``siamfc eval --dataset vot2015``'s
   committed result (docs/results/vot_bench, same weights and engine: paper, torch fp32);
-* ``vot-trax``'s Python client: re-initialisation from a rectangle and from a polygon, bad
-  regions, and a client that goes away mid-sequence.
+* ``vot-trax``'s Python client: re-initialisation from a rectangle and from a polygon, grey
+  memory images, bad regions, and a client that goes away mid-sequence.
 
 The clients run in processes of their own (tests/trax_clients.py): a crash inside vot-trax's
 ctypes client fails one test instead of the session.
@@ -18,9 +18,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest import BENCH, ROOT, require, requires_shared
+from readers_fixtures import write_moving_square
 
 from siamfc.data.box_files import from_file_coords, to_file_coords
 from siamfc.evaluation.results import BOX, FAILURE, INIT, SKIPPED, read_trajectory
@@ -109,6 +111,26 @@ def test_reinitialisation_from_rectangles_and_polygons_matches_the_tracker_in_pr
     start = polygons_to_region_boxes(seq.polygons[3:4])[0]
     tracker.init(seq.frame(3), start)
     want += [start] + [tracker.update(seq.frame(i)).box for i in (4, 5)]
+    np.testing.assert_allclose(got, np.array(want, dtype=np.float64), atol=1e-3)
+
+
+def test_grey_memory_images_are_tracked_as_their_grey_bgr_copies(tmp_path):
+    """vot-trax sends a 2-D array as an 8-bit grey memory image; the tracker once answered it with a
+    traceback (cvtColor RGB2BGR on one channel). Now: the same boxes as in-process on grey BGR frames."""
+    rows = write_moving_square(tmp_path / "img", 3)
+    grey = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted((tmp_path / "img").iterdir())]
+    for i, frame in enumerate(grey):
+        np.save(tmp_path / f"{i}.npy", frame)
+    steps = [["init", str(tmp_path / "0.npy"), rows[0]]] + [["frame", str(tmp_path / f"{i}.npy")] for i in (1, 2)]
+    result, err = _session(tmp_path, steps)
+    assert result["error"] is None and result["status"] == 0 and "Traceback" not in err
+    got = from_file_coords(np.array(result["answers"], dtype=np.float64))
+
+    tracker = TrackerSpec("siamfc", weights="paper", backend="torch", precision="fp32").build()
+    bgr = [cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) for frame in grey]
+    start = from_file_coords(np.array([rows[0]], dtype=np.float64))[0]
+    tracker.init(bgr[0], start)
+    want = [start] + [tracker.update(frame).box for frame in bgr[1:]]
     np.testing.assert_allclose(got, np.array(want, dtype=np.float64), atol=1e-3)
 
 

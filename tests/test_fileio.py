@@ -12,7 +12,7 @@ import torch
 
 from siamfc.errors import WeightsError
 from siamfc.io import files as fileio
-from siamfc.io.files import AtomicFile, replace_atomically, write_text_atomic
+from siamfc.io.files import AtomicFile, create_text_atomic, replace_atomically, write_text_atomic
 from siamfc.model import SiamFC
 from siamfc.model.weights import card_path, read_card, save_weights
 
@@ -27,6 +27,22 @@ def test_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask  # readable like a plain file (mkstemp's files are owner-only)
+
+
+def test_writing_never_changes_the_process_umask(tmp_path, monkeypatch):
+    # Setting the umask to read it leaves a moment in which another thread's new files are
+    # world-writable: the writer reads it once, at import, and never touches it again.
+    def no_umask(mask):
+        raise AssertionError(f"os.umask({mask:o}) called while writing")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    write_text_atomic(tmp_path / "a.txt", "one\n")
+    with AtomicFile(tmp_path / "b.bin") as f:
+        f.tmp.write_bytes(b"x")
+    monkeypatch.undo()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert fileio._read_umask() == umask and stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == 0o666 & ~umask
 
 
 def test_temporary_files_are_unique_and_keep_the_extension(tmp_path):
@@ -58,6 +74,24 @@ def test_an_error_while_writing_keeps_the_old_file_and_removes_the_temporary(tmp
         replace_atomically(target, failing)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.txt"]
+
+
+def test_create_writes_only_if_absent_and_one_of_many_creators_wins(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    target = tmp_path / "run.json"
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda i: create_text_atomic(target, f"writer {i}\n"), range(16)))
+    assert won.count(True) == 1 and target.read_text() == f"writer {won.index(True)}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # the losers' temporaries are gone
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    # A file system without hard links: an existence check and a rename instead.
+    monkeypatch.setattr(fileio.os, "link", lambda a, b: (_ for _ in ()).throw(PermissionError("no links")))
+    assert create_text_atomic(tmp_path / "b.json", "b") and (tmp_path / "b.json").read_text() == "b"
+    assert not create_text_atomic(tmp_path / "b.json", "c") and (tmp_path / "b.json").read_text() == "b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "run.json"]
 
 
 def test_weights_and_card_are_never_used_as_a_mismatched_pair(tmp_path):

@@ -94,18 +94,29 @@ def _region(spec):
     return Polygon.create([(float(spec[k]), float(spec[k + 1])) for k in range(0, len(spec), 2)])
 
 
+def _image(frame: str):
+    """A file image, or for ``.npy`` frames the array as a memory image (grey or RGB)."""
+    from trax.image import FileImage, MemoryImage
+
+    if frame.endswith(".npy"):
+        import numpy as np
+
+        return MemoryImage.create(np.load(frame))
+    return FileImage.create(frame)
+
+
 def session(out: str, script: str, command: list[str]) -> None:
     """Steps ``[["init", frame, region numbers], ["frame", frame], ...]``; records each answer (a
-    rectangle) or the client's error, then quits and records the tracker's exit status."""
+    rectangle) or the client's error, then quits and records the tracker's exit status. A frame
+    ending in ``.npy`` is sent as a memory image."""
     from trax import TraxException
-    from trax.image import FileImage
 
     steps = json.loads(Path(script).read_text())
     proc, client = _client(command, str(Path(out).with_suffix(".err")))
     answers, error = [], None
     try:
         for step in steps:
-            image = {"color": FileImage.create(step[1])}
+            image = {"color": _image(step[1])}
             if step[0] == "init":
                 objects, _ = client.initialize(image, [(_region(step[2]), {})], {})
             else:

@@ -26,6 +26,36 @@ from siamfc.io.video import VideoWriter, check_video_path, draw_box
 WINDOW = "siamfc"
 
 
+#: The OpenCV wheels on PyPI: all four install the same ``cv2`` folder, so two of them overwrite
+#: each other's files; only the two without ``-headless`` can open windows.
+OPENCV_WHEELS = ("opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless")
+
+
+def opencv_wheels() -> dict[str, str]:
+    """The OpenCV wheels installed here, ``name -> version``."""
+    from importlib import metadata
+
+    found = {}
+    for name in OPENCV_WHEELS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def gui_swap_command(installed: dict[str, str]) -> str:
+    """The commands that replace the installed OpenCV wheels by the GUI build of the same version.
+
+    Every installed wheel is removed first: uninstalling one of two wheels that share ``cv2``
+    deletes files the other one needs.
+    """
+    version = installed.get("opencv-contrib-python-headless") or next(iter(installed.values()), None)
+    pin = f"=={version}" if version else ""
+    names = " ".join(sorted(installed)) or "opencv-contrib-python-headless"
+    return f"pip uninstall -y {names} && pip install opencv-contrib-python{pin}"
+
+
 def gui_problem() -> str | None:
     """Why OpenCV cannot open a window here, or None if it can."""
     import cv2
@@ -34,7 +64,10 @@ def gui_problem() -> str | None:
         return "no display (DISPLAY is not set)"
     gui = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
     if gui and gui.group(1).upper() == "NONE":
-        return "this OpenCV build has no GUI (opencv-*-headless); install opencv-contrib-python for windows"
+        return (
+            "the OpenCV installed with siamfc is the headless build, which has no windows; to draw boxes in a "
+            f"window, swap it for the GUI build: {gui_swap_command(opencv_wheels())}"
+        )
     return None
 
 

@@ -9,11 +9,13 @@ Regions (the toolkit's numbers are those of the sequence's ``groundtruth.txt``: 
 converted here as every siamfc reader does):
 
 * in: a **rectangle** ``x, y, w, h`` is the start box; a **polygon** (VOT annotations) becomes
-  the box the SiamFC authors start from (:func:`siamfc.geometry.polygons_to_region_boxes`), the
-  same as ``siamfc eval --dataset vot20xx`` does -- so both give the same boxes;
+  the box the SiamFC authors start from (:func:`siamfc.geometry.start_box`: a quadrilateral's
+  region box, another polygon's bounding box), the same rule as ``siamfc eval --dataset vot20xx``
+  and ``siamfc track --box groundtruth.txt`` -- so all three start from the same box;
 * out: a **rectangle**, always.
 
-Images: file paths (the toolkit's default) or images in memory. A client that goes away
+Images: file paths (the toolkit's default) or images in memory: RGB, or grey (8 or 16 bits: the
+16-bit ones keep their high byte), made BGR as every siamfc frame is. A client that goes away
 mid-sequence ends the process with status 0 and one line on stderr; a region the tracker cannot
 start from (a polygon with fewer than 3 points, an empty box) ends it with that error on one line
 and status 2, and the toolkit reports the tracker's failure.
@@ -33,9 +35,10 @@ import sys
 
 import numpy as np
 
+from siamfc import geometry
 from siamfc.data.box_files import from_file_coords, to_file_coords
 from siamfc.errors import DataError, InvalidBoxError, InvalidFrameError, SiamFCError
-from siamfc.geometry import as_polygons, polygons_to_region_boxes
+from siamfc.geometry import as_polygons
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,12 +62,25 @@ def start_box(region) -> np.ndarray:
     if kind == "polygon":
         points = [v for point in region for v in point]
         polygon = as_polygons(points, "TraX region")
-        if polygon.shape[1] != 8:
-            from siamfc.geometry import polygons_to_boxes
-
-            return from_file_coords(polygons_to_boxes(polygon))[0]  # not a quadrilateral: its bounding box
-        return polygons_to_region_boxes(from_file_coords(polygon))[0]
+        return geometry.start_box(from_file_coords(polygon)[0], "TraX region")
     raise DataError(f"TraX region of type {kind!r}: only rectangles and polygons are accepted")
+
+
+def memory_frame(array) -> np.ndarray:
+    """A TraX memory image -- ``(H, W, 3)`` RGB, ``(H, W, 1)`` or ``(H, W)`` grey, uint8 or uint16
+    (its high byte) -- as an ``(H, W, 3)`` BGR uint8 frame; InvalidFrameError for anything else."""
+    a = np.asarray(array)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3) or a.shape[0] == 0 or a.shape[1] == 0:
+        raise InvalidFrameError(f"TraX memory image of shape {a.shape}: expected H x W x 3 (RGB) or H x W (grey)")
+    if a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    elif a.dtype != np.uint8:
+        raise InvalidFrameError(f"TraX memory image of type {a.dtype}: expected 8 or 16 bits per pixel")
+    if a.shape[2] == 1:
+        return np.ascontiguousarray(np.repeat(a, 3, axis=2))
+    return np.ascontiguousarray(a[:, :, ::-1])
 
 
 def read_image(images: dict) -> np.ndarray:
@@ -82,7 +98,7 @@ def read_image(images: dict) -> np.ndarray:
             raise InvalidFrameError(f"cannot read the image {image.path()}")
         return frame
     if kind == Image.MEMORY:
-        return cv2.cvtColor(np.ascontiguousarray(image.array()), cv2.COLOR_RGB2BGR)
+        return memory_frame(image.array())
     raise InvalidFrameError(f"TraX image of type {kind!r}: only file paths and memory images are accepted")
 
 

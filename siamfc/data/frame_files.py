@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from siamfc.errors import DataError
+from siamfc.io.files import read_text
 
 #: Image file extensions recognised as frames (lower case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -61,7 +62,7 @@ def listed_sequences(folder, gt_name: str = "groundtruth.txt", names=None) -> li
     folder = Path(folder)
     listed = folder / "list.txt"
     if listed.is_file():
-        found = listed.read_text().split()
+        found = read_text(listed).split()
         missing = [n for n in found if not (folder / n / gt_name).is_file()]
         if missing:
             raise DataError(f"{listed} lists {len(missing)} sequence(s) without {gt_name}: {missing[:5]}")

@@ -27,31 +27,29 @@ from pathlib import Path
 
 import numpy as np
 
-from siamfc.data.box_files import read_box_file
+from siamfc.data.box_files import read_box_file, read_labels
 from siamfc.data.frame_files import list_frames, listed_sequences, numbered_frames
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
+from siamfc.io.files import read_text
 
 SPLITS = ("train", "val", "test")
+
+
+#: The values each label file may hold (``cover``: visible ninths).
+_LABEL_RANGES = {"absence": (0, 1), "cover": (0, 8), "cut_by_image": (0, 1)}
 
 
 def _read_labels(path: Path, n: int) -> np.ndarray | None:
     if not path.is_file():
         return None
-    tokens = path.read_text().split()
-    try:
-        labels = np.array([int(float(t)) for t in tokens], dtype=np.int64)
-    except ValueError:
-        raise DataError(f"{path}: expected one integer label per line") from None
-    if len(labels) != n:
-        raise DataError(f"{path} has {len(labels)} labels for {n} frames")
-    return labels
+    return read_labels(path, n, *_LABEL_RANGES[path.stem])
 
 
 def read_meta_info(path) -> dict:
     """``meta_info.ini`` as a dict (``resolution`` parsed to ``(width, height)``)."""
     path = Path(path)
-    text = path.read_text()
+    text = read_text(path, "meta_info.ini")
     if not text.lstrip().startswith("["):
         text = "[METAINFO]\n" + text
     parser = configparser.RawConfigParser()
@@ -76,7 +74,7 @@ def load_got10k_sequence(seq_dir, check_frames: bool = True) -> Sequence:
         n = len(frames)
     else:
         absence = seq_dir / "absence.label"
-        n = len(absence.read_text().split()) if absence.is_file() else len(gt)
+        n = len(read_labels(absence)) if absence.is_file() else len(gt)
         frames = numbered_frames(seq_dir, 1, n, 8)
     meta = {"layout": "got10k"}
     if len(gt) == 1 and n > 1:

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from siamfc.data.box_files import read_box_file
+from siamfc.data.box_files import read_box_file, read_labels
 from siamfc.data.frame_files import sequence_frames
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
+from siamfc.io.files import read_text
 
 #: The official LaSOT test split (Protocol II): 4 sequences of each of the 70 classes.
 _TEST_SPLIT = (
@@ -55,17 +56,7 @@ _NAME = re.compile(r"^(.+)-(\d+)$")
 
 def read_flags(path, n: int | None = None) -> np.ndarray:
     """A 0/1 flag file (commas or newlines) as an ``(N,)`` bool array; checks the length if ``n``."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"flag file not found: {path}")
-    tokens = [t for t in re.split(r"[,\s]+", path.read_text()) if t]
-    try:
-        flags = np.array([int(float(t)) for t in tokens], dtype=np.int64)
-    except ValueError:
-        raise DataError(f"{path}: expected 0/1 flags separated by commas or newlines") from None
-    if n is not None and len(flags) != n:
-        raise DataError(f"{path} has {len(flags)} flags for {n} frames")
-    return flags.astype(bool)
+    return read_labels(path, n, 0, 1, noun="flags").astype(bool)
 
 
 def load_lasot_sequence(seq_dir, check_frames: bool = True) -> Sequence:
@@ -79,7 +70,7 @@ def load_lasot_sequence(seq_dir, check_frames: bool = True) -> Sequence:
     m = _NAME.match(seq_dir.name)
     meta = {"layout": "lasot", "class": m.group(1) if m else seq_dir.parent.name}
     if (seq_dir / "nlp.txt").is_file():
-        meta["description"] = (seq_dir / "nlp.txt").read_text().strip()
+        meta["description"] = read_text(seq_dir / "nlp.txt").strip()
     return Sequence(seq_dir.name, frames, boxes, absent=absent, meta=meta)
 
 

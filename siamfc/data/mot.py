@@ -22,6 +22,7 @@ import numpy as np
 from siamfc.data.box_files import parse_box_text
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
+from siamfc.io.files import read_text
 
 PEDESTRIAN = 1
 
@@ -31,7 +32,7 @@ def _read_gt(path: Path) -> np.ndarray:
 
     MOT15-style rows with 6-8 fields get the defaults considered = 1, class = pedestrian, visibility = 1.
     """
-    rows = parse_box_text(path.read_text(), path, columns=(6, 7, 8, 9, 10))
+    rows = parse_box_text(read_text(path, "annotation file"), path, columns=(6, 7, 8, 9, 10))
     defaults = np.array([1.0, PEDESTRIAN, 1.0])
     if rows.shape[1] < 9:
         rows = np.hstack([rows, np.tile(defaults[rows.shape[1] - 6 :], (len(rows), 1))])

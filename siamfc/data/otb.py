@@ -39,7 +39,7 @@ from siamfc.data.box_files import from_file_coords, parse_box_text
 from siamfc.data.frame_files import frame_number, list_frames, numbered_frames
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
-from siamfc.io.files import read_json
+from siamfc.io.files import read_json, read_text
 
 #: OTB-2015 (OTB-100): the 100 sequences of the official ``tb_100`` list.
 OTB2015 = (
@@ -103,9 +103,7 @@ def normalise(name: str) -> str:
 def read_otb_rows(path) -> np.ndarray:
     """An OTB ground-truth file as ``(N, 4)`` 0-based boxes, invalid rows (any value <= 0) as NaN."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"ground-truth file not found: {path}")
-    rows = parse_box_text(path.read_text(encoding="utf-8-sig"), path, columns=(4,))
+    rows = parse_box_text(read_text(path, "ground-truth file"), path, columns=(4,))
     return otb_rows_to_boxes(rows)
 
 
@@ -226,7 +224,7 @@ def load_otb_sequence(
     meta = {"layout": layout, "gt_file": str(gt_file), "first_frame": first}
     attrs = seq_dir / "attrs.txt"
     if attrs.is_file():
-        meta["attributes"] = [a.strip() for a in attrs.read_text().replace("\n", ",").split(",") if a.strip()]
+        meta["attributes"] = [a.strip() for a in read_text(attrs).replace("\n", ",").split(",") if a.strip()]
     elif layout == "otb" and official_attributes(name):
         meta["attributes"] = official_attributes(name)
     frame_ids = np.arange(first, first + len(frames))
@@ -281,11 +279,15 @@ def _json_list(value, path, key):
 def _load_json_entry(entries: dict, images_root: Path, check_frames: bool, path, name: str) -> Sequence:
     entry = entries[name]
     files = _json_list(entry.get("image_files", []), path, f"{name}.image_files")
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise DataError(f"{path}: {name}.image_files is not a list of file names")
     rows = _json_list(entry.get("gt_rect"), path, f"{name}.gt_rect")
     try:
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
-    except (TypeError, ValueError):
-        raise DataError(f"{path}: {name}.gt_rect is not a list of 4-number boxes") from None
+    except (TypeError, ValueError, OverflowError):
+        rows = np.empty((0, 4))
+    if len(rows) == 0 or np.isinf(rows).any():
+        raise DataError(f"{path}: {name}.gt_rect is not a list of 4-number boxes (finite or NaN)")
     boxes = otb_rows_to_boxes(rows)
     folder = images_root / entry.get("name", name) / "img"
     frames = [folder / f for f in files] if files else numbered_frames(folder, 1, len(boxes), 4)
@@ -315,6 +317,8 @@ def read_otb_json(path, version: str | None = None, check_frames: bool = False, 
     entries = {}
     for key, entry in data.items():
         base = entry.get("name", key)
+        if not isinstance(base, str) or not base.strip() or "/" in base:
+            raise DataError(f"{path}: {key}.name is not a sequence name: {str(base)[:40]!r}")
         suffix = re.search(r"[-_](\d)$", key)
         entries[f"{base}-{suffix.group(1)}" if suffix else base] = entry
     if version is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from siamfc.data.box_files import read_box_file
+from siamfc.data.box_files import read_box_file, read_labels
 from siamfc.data.frame_files import listed_sequences, sequence_frames
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
@@ -32,14 +32,7 @@ def _frame_dir(seq_dir: Path) -> Path:
 def _read_tags(seq_dir: Path, n: int) -> dict:
     tags = {}
     for path in sorted(list(seq_dir.glob("*.tag")) + list(seq_dir.glob("*.label"))):
-        values = path.read_text().split()
-        if not values:  # an empty tag file: the tag is never set
-            tags[path.stem] = np.zeros(n, bool)
-            continue
-        try:
-            flags = np.array([int(float(v)) for v in values], dtype=np.int64)
-        except ValueError:
-            raise DataError(f"{path}: expected one 0/1 flag per line") from None
+        flags = read_labels(path, None, 0, 1, noun="flags")  # an empty tag file: the tag is never set
         if len(flags) > n:
             raise DataError(f"{path} has {len(flags)} flags for {n} frames")
         # The toolkit writes tag files only up to the last set frame: pad with zeros.

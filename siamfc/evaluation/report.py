@@ -7,9 +7,14 @@
 Only the ground truth is needed (``open_dataset(..., check_frames=False)``), except that VOT
 overlaps are clipped to the frame when the frames are there to tell its size.
 
-A tracker folder is one that holds ``run.json`` or result files; a folder of tracker folders
-stands for all of them. A folder made for another dataset (``run.json``) is refused; sequences
-without a result are an error naming them, unless ``partial`` (then only the sequences every
+A tracker folder is recognised by its content: it holds ``run.json`` (made by ``siamfc eval``) or
+a result file of at least one of the dataset's sequences, in the protocol's format (names matched
+as :func:`~siamfc.evaluation.results.find_result` matches them). A folder that is not one stands
+for the tracker folders inside it; whatever else it holds (a ``README.txt``, ``scores.json``,
+plots, another dataset's folders) is skipped and named in :attr:`ResultFolders.skipped` (hidden
+entries, ``.*``, silently). A folder made for another dataset (``run.json``) is refused; sequences
+without a result are an error naming them (and, for a sharded run, which shard had them and
+what its record says), unless ``partial`` (then only the sequences every
 tracker has are scored, and the report says how many).
 
 Files are read as the official toolkits read them (see :mod:`siamfc.evaluation.ope`): a one-pass
@@ -29,8 +34,9 @@ from siamfc.errors import DataError
 from siamfc.evaluation import ope
 from siamfc.evaluation.got10k import SR_THRESHOLDS, GOTSummary, score_got10k_sequence
 from siamfc.evaluation.plots import attribute_members, plot_attributes, plot_curves
-from siamfc.evaluation.results import find_result, read_run_info, read_trajectory, result_path
+from siamfc.evaluation.results import find_result, read_run_info, read_trajectory, result_files, result_path
 from siamfc.evaluation.runner import PROTOCOL_FORMAT
+from siamfc.evaluation.shard_records import describe_missing, read_records
 
 
 @dataclass
@@ -83,42 +89,55 @@ class TrackerReport:
 
 
 # -- finding and reading result folders --------------------------------------------------------
-def _is_tracker_folder(folder: Path) -> bool:
-    return (folder / "run.json").is_file() or (folder / "baseline").is_dir()
+@dataclass
+class ResultFolders:
+    """The tracker folders that ``paths`` name, and one line per folder whose other entries were skipped."""
+
+    folders: list[Path]
+    skipped: list[str] = field(default_factory=list)
 
 
-def _holds_result_files(folder: Path) -> bool:
-    """Result files directly inside (another toolkit's OTB-format folder), not a GOT-10k
-    sequence folder (which holds only ``<name>_001.txt`` / ``<name>_time.txt``)."""
-    own = {f"{folder.name}_001", f"{folder.name}_time"}
-    return any(p.suffix.lower() in (".txt", ".json") and p.stem not in own for p in folder.iterdir() if p.is_file())
+def is_tracker_folder(folder: Path, names, fmt: str) -> bool:
+    """``folder`` holds ``run.json`` or a result file (format ``fmt``) of one of the sequences ``names``."""
+    from siamfc.data.otb import normalise
+
+    if (folder / "run.json").is_file():
+        return True
+    wanted = {normalise(n) for n in names}
+    return any(normalise(n) in wanted for n in result_files(folder, fmt))
 
 
-def expand_result_dirs(paths) -> list[Path]:
-    """Tracker folders named by ``paths``: a folder with ``run.json`` (ours), a folder of such
-    folders or of other toolkits' result folders (expanded), or a folder of another toolkit's
-    result files (``*.txt``, ``*.json`` or ``<seq>/``)."""
-    out = []
+def find_tracker_folders(paths, names, protocol: str) -> ResultFolders:
+    """The tracker folders named by ``paths`` (see the module doc): each path is one, or a folder of them."""
+    fmt = PROTOCOL_FORMAT[protocol]
+    names = list(names)
+    if not names:
+        raise DataError("no sequences to score results of")
+    out = ResultFolders([])
     for p in map(Path, paths):
+        if p.is_file():
+            raise DataError(f"{p} is a file: results are given as a tracker's folder or a folder of them")
         if not p.is_dir():
             raise DataError(f"results folder not found: {p}")
-        subdirs = sorted(c for c in p.iterdir() if c.is_dir())
-        ours = [c for c in subdirs if _is_tracker_folder(c)]
-        theirs = [c for c in subdirs if _holds_result_files(c)]
-        if _is_tracker_folder(p):
-            out.append(p)
-        elif ours:  # a results root made by `siamfc eval` (scores.json beside the tracker folders)
-            out += ours
-        elif _holds_result_files(p):
-            out.append(p)
-        elif theirs:
-            out += theirs
-        elif subdirs:  # GOT-10k-format files: <seq>/<seq>_001.txt
-            out.append(p)
-        else:
-            raise DataError(f"{p} holds no tracker results (no run.json, result files or tracker sub-folders)")
-    names = [p.name for p in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
+        if is_tracker_folder(p, names, fmt):
+            out.folders.append(p)
+            continue
+        entries = sorted(c for c in p.iterdir() if not c.name.startswith("."))
+        trackers = [c for c in entries if c.is_dir() and is_tracker_folder(c, names, fmt)]
+        if not trackers:
+            raise DataError(
+                f"{p} holds no {fmt}-format results of the {len(names)} sequences, nor tracker folders that do "
+                f"(expected e.g. {result_path(p, names[0], fmt)} or {result_path(p / 'TRACKER', names[0], fmt)})"
+            )
+        out.folders += trackers
+        others = [c.name + ("/" if c.is_dir() else "") for c in entries if c not in trackers]
+        if others:
+            shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+            out.skipped.append(
+                f"{p}: skipped {shown} (not tracker folders: no {fmt}-format results of these sequences)"
+            )
+    names_seen = [f.name for f in out.folders]
+    dup = sorted({n for n in names_seen if names_seen.count(n) > 1})
     if dup:
         raise DataError(f"two result folders share the tracker name {dup[0]!r}; rename one")
     return out
@@ -144,13 +163,19 @@ def check_folder(folder: Path, names, protocol: str, dataset: str | None, partia
             f"{folder} has no {fmt}-format results for any of the {len(names)} sequences "
             f"(expected e.g. {result_path(folder, names[0], fmt)}); is it a results folder of this dataset?"
         )
-    missing = [n for n in names if n not in set(have)]
-    if missing and not partial:
-        raise DataError(
-            f"{folder} lacks results for {len(missing)} of {len(names)} sequences ({', '.join(missing[:5])}"
-            f"{' ...' if len(missing) > 5 else ''}); finish the run (siamfc eval resumes) or pass --partial"
-        )
+    lacks = lacking(folder, names, have)
+    if lacks and not partial:
+        raise DataError(f"{lacks}; finish the run (siamfc eval resumes) or pass --partial")
     return have
+
+
+def lacking(folder: Path, names, have) -> str | None:
+    """The words saying which of ``names`` have no result in ``folder`` (and, sharded, why); None if none."""
+    have = set(have)
+    missing = [n for n in names if n not in have]
+    if not missing:
+        return None
+    return f"{folder} lacks results for {len(missing)} of {len(names)} sequences ({describe_missing(folder, missing)})"
 
 
 def evaluate_tracker(
@@ -197,12 +222,17 @@ def evaluate_results(
     paths, seqs, protocol: str, *, dataset: str | None = None, year: int | None = None, partial: bool = False
 ) -> list[TrackerReport]:
     """Score every tracker folder of ``paths``; with ``partial``, on the sequences all of them have."""
-    folders = expand_result_dirs(paths)
+    folders = find_tracker_folders(paths, seqs.names, protocol).folders
     haves = [check_folder(f, seqs.names, protocol, dataset, partial) for f in folders]
     common = [n for n in seqs.names if all(n in set(h) for h in haves)]
     if not common:
         raise DataError("no sequence has results from every tracker given")
-    return [evaluate_tracker(f, seqs, protocol, common, year) for f in folders]
+    reports = [evaluate_tracker(f, seqs, protocol, common, year) for f in folders]
+    for report, have in zip(reports, haves):
+        lacks = lacking(report.folder, seqs.names, have)
+        if lacks:
+            report.warnings.insert(0, f"{lacks}; scored without them")
+    return reports
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -374,10 +404,21 @@ def reports_to_json(reports: list[TrackerReport], dataset: str, root=None, note:
         if r.protocol == "vot" and r.summary.eao_range:
             entry["eao_range"] = list(r.summary.eao_range)
         entry["run"] = r.info
+        shards = shard_summaries(r.folder)
+        if shards:
+            entry["shards"] = shards
         if r.warnings:
             entry["warnings"] = list(r.warnings)
         out["trackers"][r.name] = _jsonable(entry)
     return out
+
+
+def shard_summaries(folder) -> list[dict]:
+    """Per shard of a sharded run: ``shard``, ``state`` and ``command`` (empty if not sharded)."""
+    return [
+        {"shard": r.get("shard"), "state": r.get("state"), "command": (r.get("made_by") or {}).get("command")}
+        for r in read_records(folder)
+    ]
 
 
 def _jsonable(x):
@@ -412,6 +453,11 @@ def provenance_lines(reports: list[TrackerReport]) -> str:
             what.append(f"weights {Path(made['weights']).name} (sha256 {made['weights_sha256'][:12]})")
         if made.get("siamfc_version"):
             what.append(f"siamfc {made['siamfc_version']}")
+        shards = shard_summaries(r.folder)
+        if shards:  # run.json holds the command of the shard that started first
+            what.append(
+                f"in shards {', '.join(s['shard'] for s in shards)} (each one's command in its run.shard-K-of-N.json)"
+            )
         lines.append(f"- {r.name}: " + ", ".join(what))
     return "\n".join(lines)
 

@@ -14,6 +14,12 @@ file first, result file last, each atomically), so an interruption loses at most
 sequences in progress. ``run.json`` records the dataset and tracker; a folder that holds another
 dataset's or another tracker configuration's results is refused rather than mixed.
 
+Sharded (``shard=Shard(K, N)``, :mod:`siamfc.utils.sharding`): only the sequences of shard K are
+tracked, into the same folder as the other shards. Shards may run at once, on other machines
+sharing the folder: they never write the same result file, the first of them creates
+``run.json`` (the others check theirs against it), and each writes its own record
+(:mod:`siamfc.evaluation.shard_records`).
+
 Timing covers ``init`` / ``update`` only (not reading the frames), as the toolkits measure it.
 """
 
@@ -30,9 +36,12 @@ import numpy as np
 
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError, SiamFCError
-from siamfc.evaluation.results import Trajectory, has_result, read_run_info, write_run_info, write_trajectory
+from siamfc.evaluation.results import Trajectory, create_run_info, has_result, read_run_info, write_trajectory
+from siamfc.evaluation.shard_records import write_record
 from siamfc.evaluation.trackers import TrackerSpec, box_is_usable
+from siamfc.io.files import writable_folder
 from siamfc.utils.provenance import made_by
+from siamfc.utils.sharding import Shard
 from siamfc.utils.worker_pool import worker_pool
 
 #: Result-file format of each protocol.
@@ -69,9 +78,11 @@ def track_sequence(tracker, seq: Sequence, protocol: str) -> Trajectory:
 
 @dataclass
 class RunSummary:
-    """What a run did: sequences tracked now, found done already, and failed (name -> error)."""
+    """What a run did: sequences tracked now, found done already, and failed (name -> error);
+    sharded, of its shard's sequences only."""
 
     tracker_dir: Path
+    shard: Shard | None = None
     tracked: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     failed: dict = field(default_factory=dict)
@@ -139,6 +150,7 @@ def run_dataset(
     threads: int | None = None,
     progress: bool = True,
     root=None,
+    shard: Shard | None = None,
 ) -> RunSummary:
     """Run ``spec``'s tracker on every sequence of ``seqs`` that has no result yet.
 
@@ -148,6 +160,7 @@ def run_dataset(
         dataset, protocol: recorded in ``run.json``; the protocol picks the loop and file format.
         workers: processes (1: in this process). ``threads``: torch/OpenCV threads per process
             (default with several workers: the cores divided among them).
+        shard: only this shard's sequences (see the module doc); None: all.
     """
     from tqdm import tqdm
 
@@ -165,18 +178,25 @@ def run_dataset(
         "root": str(root) if root else None,
     }
     _check_folder(tracker_dir, info)
+    writable_folder(tracker_dir, "results", keep=False)  # e.g. --results naming a file: one line, before the build
     tracker = spec.build()  # fails here, once, with a clear message (e.g. missing weights)
-    tracker_dir.mkdir(parents=True, exist_ok=True)
-    if not read_run_info(tracker_dir):
+    writable_folder(tracker_dir, "results")
+    made = None
+    if not read_run_info(tracker_dir) or shard:
         engine = getattr(getattr(tracker, "engine", None), "describe", lambda: None)()  # what `auto` resolved to
         resolved = {"engine": engine, "resampling": getattr(tracker, "resampling", None)}
         made = made_by(spec.weights if spec.kind == "siamfc" else False, engine)
-        write_run_info(tracker_dir, {**info, **resolved, "created": made["created"], "made_by": made})
-    summary = RunSummary(tracker_dir)
+        if not create_run_info(tracker_dir, {**info, **resolved, "created": made["created"], "made_by": made}):
+            _check_folder(tracker_dir, info)  # another shard made it first: is it ours?
+    names = shard.select(seqs.names) if shard else list(seqs.names)
+    if shard:
+        write_record(tracker_dir, shard, names, "running", made)
+    summary = RunSummary(tracker_dir, shard)
     todo = []
-    for name in seqs.names:
+    for name in names:
         (summary.skipped if has_result(tracker_dir, name, fmt) else todo).append(name)
-    bar = tqdm(total=len(todo), desc=f"{spec.name} on {dataset}", unit="seq", disable=not progress or not todo)
+    desc = f"{spec.name} on {dataset}" + (f" (shard {shard})" if shard else "")
+    bar = tqdm(total=len(todo), desc=desc, unit="seq", disable=not progress or not todo)
 
     def record(name, fps, error):
         if error:
@@ -210,4 +230,6 @@ def run_dataset(
                     raise
     finally:
         bar.close()
+    if shard:
+        write_record(tracker_dir, shard, names, "finished", made, summary.failed)
     return summary

@@ -20,11 +20,27 @@ from pathlib import Path
 from siamfc.errors import DataError, SiamFCError
 
 
-def _default_mode() -> int:
-    """Permissions of a plainly created file (0o666 less the umask); mkstemp's are owner-only."""
-    mask = os.umask(0)
+def _read_umask() -> int:
+    """The process umask, read without changing it where the system says it (Linux: /proc).
+
+    Elsewhere the only way is to set it and put it back; that is done once, here at import,
+    because while it is 0 another thread (an upload, a decoder) would create world-writable files.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # the most restrictive value for the instant it is set
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+#: Permissions of a plainly created file (0o666 less the umask); mkstemp's are owner-only.
+#: Read once: a program that changes its umask later (none of ours does) keeps the first value.
+DEFAULT_MODE = 0o666 & ~_read_umask()
 
 
 class AtomicFile:
@@ -44,18 +60,45 @@ class AtomicFile:
         os.close(fd)
         self.tmp = Path(name)
 
+    def _finish(self) -> None:
+        """fsync the temporary file and give it normal permissions (before it takes ``path``)."""
+        with open(self.tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(self.tmp, DEFAULT_MODE)
+
     def commit(self) -> Path:
         """fsync the temporary file, give it normal permissions and rename it over ``path``."""
         try:
-            with open(self.tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.chmod(self.tmp, _default_mode())
+            self._finish()
             os.replace(self.tmp, self.path)
         except BaseException:
             self.discard()
             raise
         _fsync_folder(self.path.parent)
         return self.path
+
+    def commit_if_absent(self) -> bool:
+        """Like :meth:`commit`, but only if ``path`` does not exist yet: True if this call made it.
+
+        Of several processes that try at once, exactly one succeeds (a hard link, unlike a rename,
+        fails when its target exists); the file is complete whenever it exists. Where the file
+        system has no hard links, an existence check and a rename stand in (a race may then let
+        two writers through, the last one's file winning whole).
+        """
+        try:
+            self._finish()
+            try:
+                os.link(self.tmp, self.path)
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links here
+                if self.path.exists():
+                    return False
+                os.replace(self.tmp, self.path)
+            _fsync_folder(self.path.parent)
+            return True
+        finally:
+            self.discard()
 
     def discard(self) -> None:
         self.tmp.unlink(missing_ok=True)
@@ -126,6 +169,21 @@ def write_text_atomic(path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def create_text_atomic(path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless ``path`` exists; True if this call wrote it.
+
+    For a file that several processes may try to create at once (the ``run.json`` of a results
+    folder shared by the shards of an array job): one of them writes it, the others keep theirs.
+    """
+    f = AtomicFile(path)
+    try:
+        f.tmp.write_bytes(text.encode("utf-8"))
+    except BaseException:
+        f.discard()
+        raise
+    return f.commit_if_absent()
+
+
 def file_sha256(path) -> str:
     """Hex SHA-256 of a file's bytes (weights in model cards and result provenance)."""
     digest = hashlib.sha256()
@@ -135,12 +193,26 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
-def read_json(path, what: str = "file"):
-    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
+def read_text(path, what: str = "file") -> str:
+    """A text file's contents (UTF-8, a byte-order mark dropped); DataError naming the file if it
+    is missing, unreadable or not UTF-8 text."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{what} not found: {path}")
     try:
-        return json.loads(path.read_text())
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+def read_json(path, what: str = "file"):
+    """Parse a JSON file; DataError naming the file if it is missing or malformed."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:  # nested deeper than Python's parser goes: no file of ours is
+        raise DataError(f"{path}: not valid JSON (nested too deeply)") from None

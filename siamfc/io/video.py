@@ -11,6 +11,7 @@ that does not open) is a :class:`~siamfc.errors.DataError` naming the source.
 from __future__ import annotations
 
 import glob
+import os
 import queue
 import threading
 from pathlib import Path
@@ -138,14 +139,64 @@ def _capture_frames(cap: cv2.VideoCapture, name: str):
     return frames()
 
 
-def open_video(path) -> FrameSource:
-    """A video file (anything OpenCV's FFmpeg backend decodes)."""
+class FramesTooLarge(DataError):
+    """A video whose frames have more pixels than the caller allows (``width``, ``height``)."""
+
+    def __init__(self, message: str, width: int, height: int) -> None:
+        super().__init__(message)
+        self.width, self.height = width, height
+
+
+#: OpenCV reads FFmpeg's open options from this variable at every open ("key;value|key;value").
+_CAPTURE_OPTIONS = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+#: What OpenCV uses when the variable is not set.
+_OPENCV_DEFAULT_OPTIONS = "rtsp_transport;tcp"
+_capture_options_lock = threading.Lock()
+
+
+def _open_capture(path: str, demuxer: str | None) -> cv2.VideoCapture:
+    """``cv2.VideoCapture(path)``; with ``demuxer`` (an FFmpeg format name such as ``"avi"``), that
+    demuxer and no other, reading local files only.
+
+    By default FFmpeg chooses the demuxer from the file's name and content, and some demuxers
+    (HLS playlists, concat lists, SDP) open the other files or URLs the file names. OpenCV passes
+    its options to FFmpeg only through an environment variable, read at each open: it is set for
+    the open, under a lock, and put back. It is never removed (only replaced, which other
+    threads reading the environment can race with safely; adding and removing variables cannot).
+    """
+    if demuxer is None:
+        return cv2.VideoCapture(path)
+    # input_format: no probing; format_whitelist: nothing a nested open might try either;
+    # protocol_whitelist: every open is of a local file.
+    options = f"input_format;{demuxer}|format_whitelist;{demuxer}|protocol_whitelist;file"
+    with _capture_options_lock:
+        previous = os.environ.get(_CAPTURE_OPTIONS, _OPENCV_DEFAULT_OPTIONS)
+        os.environ[_CAPTURE_OPTIONS] = options
+        try:
+            return cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+        finally:
+            os.environ[_CAPTURE_OPTIONS] = previous
+
+
+def open_video(path, demuxer: str | None = None, max_pixels: int | None = None) -> FrameSource:
+    """A video file (anything OpenCV's FFmpeg backend decodes).
+
+    ``demuxer``: open it with that FFmpeg demuxer only (``"avi"``, ``"mov"``, ``"matroska"``), for
+    files from someone else whose format was recognised by content (see :func:`_open_capture`).
+    ``max_pixels``: refuse (FramesTooLarge), before decoding any, frames of more pixels (W x H) than that.
+    """
     path = Path(path)
     if path.stat().st_size == 0:
         raise DataError(f"video file is empty: {path}")
-    cap = cv2.VideoCapture(str(path))
+    cap = _open_capture(str(path), demuxer)
     if not cap.isOpened():
         raise DataError(f"cannot read video {path}: not a video, or a format OpenCV cannot decode")
+    width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+    if max_pixels is not None and width * height > max_pixels:
+        cap.release()
+        raise FramesTooLarge(
+            f"the frames of {path} are {width} x {height} pixels, over the limit of {max_pixels}", width, height
+        )
     frames = _capture_frames(cap, str(path))
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 0) or None
@@ -204,7 +255,7 @@ class VideoWriter:
         self._file = AtomicFile(self.path)
         self._writer = cv2.VideoWriter(
             str(self._file.tmp),
-            cv2.VideoWriter_fourcc(*VIDEO_CODECS[ext]),
+            cv2.VideoWriter_fourcc(*VIDEO_CODECS[ext]),  # type: ignore[attr-defined]  # not in OpenCV's stubs
             fps or 30.0,
             tuple(int(v) for v in frame_size),
         )

@@ -36,6 +36,7 @@ How they map onto :class:`~siamfc.model.SiamFC` (BGR input, BN eps 1e-5, score =
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,6 +72,9 @@ def _check_and_load(model: SiamFC, state: dict[str, torch.Tensor], source: str) 
     missing = [k for k, v in own.items() if k not in state and v.is_floating_point() and not k.startswith("head.")]
     if missing:
         raise WeightsError(f"{source}: missing {missing[:3]}{'...' if len(missing) > 3 else ''}")
+    not_finite = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if not_finite:
+        raise WeightsError(f"{source}: {not_finite[0]} holds numbers that are not finite (NaN or inf) once converted")
     model.load_state_dict({**own, **{k: v.to(own[k].dtype) for k, v in state.items()}})
     return model.eval()
 
@@ -84,7 +88,7 @@ def from_siamfc_pytorch(
     if not any(k.startswith("backbone.conv1.") for k in state):
         raise WeightsError(f"{source} is not a siamfc-pytorch state dict (no backbone.conv1.* keys)")
     model = SiamFC()
-    target_eps = model.backbone.conv1[1].eps
+    target_eps = model.backbone.conv1[1].eps  # type: ignore[index,union-attr]  # the shipped AlexNetEmbedding
     out = {}
     for key, value in state.items():
         if key.endswith("num_batches_tracked"):
@@ -104,20 +108,67 @@ def from_siamfc_pytorch(
 
 # -- MatConvNet ---------------------------------------------------------------------------------
 def read_matconvnet_params(path) -> dict[str, np.ndarray]:
-    """``net.params`` of a MatConvNet DagNN ``.mat`` file as ``name -> array`` (needs scipy)."""
+    """``net.params`` of a MatConvNet DagNN ``.mat`` file as ``name -> array`` (needs scipy).
+
+    scipy's MAT reader is not hardened against damaged files (its documentation says so): one
+    changed byte in an element's type code makes it read outside its tables and crash the
+    process. Where the platform can fork, the file is therefore read in a child process, and a
+    crash there is a WeightsError naming the file; elsewhere (Windows) it is read in this process.
+    """
     try:
-        import scipy.io
+        import scipy.io  # noqa: F401 - checked here, used by _read_params
     except ImportError:
         raise WeightsError("reading MatConvNet .mat files needs scipy: pip install 'siamfc[convert]'") from None
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _read_params(path)
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_read_params_in_child, args=(path, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        kind, payload = receiver.recv()
+    except EOFError:  # the child died without an answer: scipy's reader crashed on the file
+        child.join()
+        raise WeightsError(
+            f"cannot read {path} as a .mat file: the reader crashed on it (exit code {child.exitcode}); "
+            "the file is damaged or not a MATLAB file"
+        ) from None
+    finally:
+        receiver.close()
+    child.join()
+    if kind == "error":
+        raise WeightsError(payload)
+    return payload
+
+
+def _read_params_in_child(path: Path, sender) -> None:
+    import faulthandler
+
+    faulthandler.disable()  # a crash here is expected of damaged files and reported by the parent
+    try:
+        sender.send(("params", _read_params(path)))
+    except WeightsError as exc:
+        sender.send(("error", str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent reports it as a bad file
+        sender.send(("error", f"cannot read {path} as a .mat file: {type(exc).__name__}"))
+    finally:
+        sender.close()
+
+
+def _read_params(path: Path) -> dict[str, np.ndarray]:
+    import scipy.io
+
     try:
         mat = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True)
     except NotImplementedError:
         raise WeightsError(f"{path} is a MATLAB v7.3 (HDF5) file; re-save it in MATLAB with save(..., '-v7')") from None
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad file
-        raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {exc}") from None
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise WeightsError(f"cannot read {path} as a .mat file: {type(exc).__name__}: {reason}") from None
     if "net" not in mat and any("dagnn.DagNN" in repr(v) for k, v in mat.items() if not k.startswith("__")):
         raise WeightsError(
             f"{path} holds a MATLAB dagnn.DagNN object, which only MATLAB can read: load it in MATLAB "
@@ -128,8 +179,11 @@ def read_matconvnet_params(path) -> dict[str, np.ndarray]:
         params = mat["net"]["params"][0, 0]
         names = [str(np.asarray(n).ravel()[0]) for n in params["name"].ravel()]
         values = [np.asarray(v, dtype=np.float64) for v in params["value"].ravel()]
-    except (KeyError, ValueError, IndexError, TypeError):
+    except (KeyError, ValueError, IndexError, TypeError, OverflowError):
         raise WeightsError(f"{path} is not a MatConvNet DagNN file (no net.params with name/value)") from None
+    for name, value in zip(names, values):
+        if not np.isfinite(value).all():
+            raise WeightsError(f"{path}: parameter {name!r} holds numbers that are not finite (NaN or inf)")
     return dict(zip(names, values))
 
 
@@ -149,11 +203,12 @@ def _check_matconvnet_pooling(mat: dict, path: Path) -> None:
             name = str(np.asarray(layer["name"]).ravel()[0])
             block = layer["block"]
             stride = np.asarray(block["stride"][0, 0]).ravel().tolist() if kind == "dagnn.Pooling" else None
-        except (KeyError, ValueError, IndexError, TypeError):
+            stride = [int(v) for v in stride] if stride is not None else None
+        except (KeyError, ValueError, IndexError, TypeError, OverflowError):
             continue
-        if stride is not None and stride and any(int(v) != 2 for v in stride):
+        if stride and any(v != 2 for v in stride):
             raise WeightsError(
-                f"{path}: pooling layer {name} has stride {'x'.join(str(int(v)) for v in stride)}; "
+                f"{path}: pooling layer {name} has stride {'x'.join(str(v) for v in stride)}; "
                 "SiamFC's AlexNet pools with stride 2 (total stride 8). A stride-1 pool2 (total stride "
                 "4) is CFNet's network, which this tracker does not run"
             )
@@ -163,7 +218,18 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
     """A :class:`SiamFC` computing the MatConvNet network's scores on the RGB version of a frame.
 
     Returns the model and facts for the model card (``conv5_scale``, the source's score gain).
+    Parameters of another shape or size than SiamFC's, or that give non-finite weights, are a
+    WeightsError naming ``source``.
     """
+    try:
+        return _from_matconvnet(params, source)
+    except (ValueError, IndexError, ZeroDivisionError, OverflowError) as exc:
+        raise WeightsError(
+            f"{source}: parameters of an unexpected shape or value ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _from_matconvnet(params: dict[str, np.ndarray], source: str) -> tuple[SiamFC, dict]:
     params = {re.sub(r"^br_", "", k): v for k, v in params.items()}
 
     def get(name: str) -> np.ndarray:
@@ -175,7 +241,7 @@ def from_matconvnet(params: dict[str, np.ndarray], source: str = "MatConvNet wei
         return torch.from_numpy(np.ascontiguousarray(get(name), dtype=np.float32).reshape(-1))
 
     model = SiamFC()
-    target_eps = model.backbone.conv1[1].eps
+    target_eps = model.backbone.conv1[1].eps  # type: ignore[index,union-attr]  # the shipped AlexNetEmbedding
     state = {}
     for i in range(1, 6):
         f = get(f"conv{i}f")
@@ -281,7 +347,7 @@ def convert_file(src, dst, fmt: str | None = None, adjust=None, card_extra: dict
         raise WeightsError(f"write converted weights to a .safetensors file, not {dst}")
     if not src.is_file():
         raise WeightsError(f"weights file not found: {src}")
-    extra = {}
+    extra: dict = {}
     if fmt == "siamfc-pytorch":
         model = from_siamfc_pytorch(load_state(src), source=str(src))
         notes = (

@@ -153,7 +153,7 @@ class TFLiteGraph:
         if kind == "FLOAT32":
             return q
         scale, zp, axis = self.quant(i)
-        if scale is None:
+        if scale is None or zp is None:
             raise WeightsError(f"{self.path}: {self.names[i]} is {kind} without quantisation parameters")
         shape = [1] * q.ndim
         if scale.size > 1:
@@ -185,8 +185,35 @@ def _check_geometry(graph: TFLiteGraph, layer: str, op, source: str) -> None:
 
 
 def read_tflite(path) -> TFLiteNetwork:
-    """Read SiamFC's AlexNet from a TFLite file (the feature extractor or the whole model)."""
+    """Read SiamFC's AlexNet from a TFLite file (the feature extractor or the whole model).
+
+    Any file gives finite weights or a WeightsError naming it: a flatbuffer whose offsets point
+    outside the file (truncated, corrupt) fails inside the generated reader, in any of its calls.
+    """
     path = Path(path)
+    net = _parsing(path, _read_network)
+    arrays = [*net.filters.values(), *net.biases.values()]
+    numbers = [net.input_scale, net.input_zero_point, *(v for v in (net.score_gain, net.score_bias) if v is not None)]
+    if not all(np.isfinite(a).all() for a in arrays) or not all(math.isfinite(v) for v in numbers):
+        raise WeightsError(f"{path}: weights or quantisation parameters that are not finite numbers")
+    if not net.input_scale > 0:
+        raise WeightsError(f"{path}: input scale {net.input_scale:g}; a positive scale is needed")
+    return net
+
+
+def _parsing(path: Path, read):
+    """``read(path)``, with any failure inside the flatbuffer reader made a WeightsError naming the file."""
+    try:
+        return read(path)
+    except WeightsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupt flatbuffer fails anywhere in the generated code
+        raise WeightsError(
+            f"{path} is truncated or corrupt (cannot parse its flatbuffer: {type(exc).__name__})"
+        ) from None
+
+
+def _read_network(path: Path) -> TFLiteNetwork:
     graph = TFLiteGraph(path)
     source = str(path)
     convs = {}  # weight tensor name -> first CONV_2D using it (the exemplar and search branches share weights)
@@ -197,7 +224,9 @@ def read_tflite(path) -> TFLiteNetwork:
                 convs[name] = op
     layers: dict[str, dict] = {}
     for name, op in convs.items():
-        layer, branch = _WEIGHT_NAME.search(name).groups()
+        match = _WEIGHT_NAME.search(name)
+        assert match is not None  # convs holds only the names this pattern found
+        layer, branch = match.groups()
         layers.setdefault(layer, {})[int(branch or 1)] = op
     if set(layers) != set(LAYERS):
         raise WeightsError(
@@ -217,7 +246,7 @@ def read_tflite(path) -> TFLiteNetwork:
     if not pools:
         raise WeightsError(f"{source}: no max pooling found; not SiamFC's AlexNet")
 
-    bn = {}
+    bn: dict = {}
     for i, name in enumerate(graph.names):
         m = _BN_NAME.search(name)
         if m and graph.type_of(i) in ("INT8", "FLOAT32") and graph.graph.Tensors(i).Buffer():
@@ -252,7 +281,7 @@ def read_tflite(path) -> TFLiteNetwork:
         filters[layer], biases[layer] = np.concatenate(ws), np.concatenate(bs)
 
     in_scale, in_zp = _input_quantisation(graph)
-    gain, bias = read_score_adjustment(graph)
+    score_gain, score_bias = read_score_adjustment(graph)
     scales = [graph.quant(layers[layer][1][1][1])[0] for layer in LAYERS]  # conv weights' scales
     per_channel = all(s is not None and s.size > 1 for s in scales)
     quant = (
@@ -260,7 +289,7 @@ def read_tflite(path) -> TFLiteNetwork:
         if kinds == {"FLOAT32"}
         else f"{'/'.join(sorted(k.lower() for k in kinds))} {'per-channel' if per_channel else 'per-tensor'}, dequantised"
     )
-    return TFLiteNetwork(filters, biases, in_scale, in_zp, gain, bias, quant)
+    return TFLiteNetwork(filters, biases, in_scale, in_zp, score_gain, score_bias, quant)
 
 
 def _bias(graph: TFLiteGraph, b_idx: int, w_idx: int, x_idx: int, source: str) -> np.ndarray:
@@ -298,7 +327,7 @@ def _input_quantisation(graph: TFLiteGraph) -> tuple[float, float]:
     if graph.type_of(x) == "FLOAT32":
         return 1.0, 0.0
     scale, zp, _ = graph.quant(x)
-    if scale is None:
+    if scale is None or zp is None:
         return 1.0, 0.0
     return float(scale[0]), float(zp[0])
 
@@ -309,7 +338,9 @@ def read_score_adjustment(graph_or_path) -> tuple[float | None, float | None]:
     A bias of the correlation itself (``detection/cross_correlation_bias``) is folded into the
     returned bias (``gain * c + b``).
     """
-    graph = graph_or_path if isinstance(graph_or_path, TFLiteGraph) else TFLiteGraph(Path(graph_or_path))
+    if not isinstance(graph_or_path, TFLiteGraph):
+        return _parsing(Path(graph_or_path), lambda path: read_score_adjustment(TFLiteGraph(path)))
+    graph = graph_or_path
 
     def scalar(suffix):
         hits = [i for i, n in enumerate(graph.names) if n.endswith(suffix) and graph.graph.Tensors(i).Buffer()]
@@ -324,6 +355,8 @@ def read_score_adjustment(graph_or_path) -> tuple[float | None, float | None]:
     if gain is None or bias is None:
         return None, None
     corr_bias = scalar("detection/cross_correlation_bias") or 0.0
+    if not all(math.isfinite(v) for v in (gain, corr_bias, bias)):
+        raise WeightsError(f"{graph.path}: a score adjustment that is not finite (gain {gain:g}, bias {bias:g})")
     return gain, gain * corr_bias + bias
 
 

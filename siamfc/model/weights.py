@@ -138,7 +138,7 @@ def load_weights(path=None) -> SiamFC:
 def read_card(path=None) -> dict:
     """The model card beside ``path`` (empty if there is none).
 
-    WeightsError if the card is not valid JSON, or records a ``weights_sha256`` that is not the
+    WeightsError if the card is not a JSON object in UTF-8, or records a ``weights_sha256`` that is not the
     weights file's (a card of other weights, or the two caught half-way through an update).
     """
     path = resolve_weights(path)
@@ -146,9 +146,17 @@ def read_card(path=None) -> dict:
     if not p.is_file():
         return {}
     try:
-        card = json.loads(p.read_text())
+        card = json.loads(p.read_bytes().decode("utf-8-sig"))
+    except OSError as exc:
+        raise WeightsError(f"cannot read model card {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise WeightsError(f"model card {p} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise WeightsError(f"model card {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise WeightsError(f"model card {p} is not valid JSON (nested too deeply)") from None
+    if not isinstance(card, dict):
+        raise WeightsError(f"model card {p} is not a JSON object ({{...}}) but {type(card).__name__}")
     recorded = card.get("weights_sha256")
     if recorded and path.is_file() and recorded != file_sha256(path):
         raise WeightsError(

@@ -34,6 +34,7 @@ from siamfc.io.files import file_sha256, replace_atomically, writable_folder, wr
 from siamfc.model.architecture import ARCHITECTURE, EXEMPLAR_SIZE, INSTANCE_SIZE
 from siamfc.model.backbone import AlexNetEmbedding
 from siamfc.model.fuse import fold_batchnorm
+from siamfc.model.head import CorrelationHead
 
 FORMATS = ("onnx", "openvino")
 MANIFEST = "export.json"
@@ -67,7 +68,7 @@ class BackboneGraph(nn.Module):
 class CorrelationGraph(nn.Module):
     """The head with the exemplar features as an input: ``(1, C, h, w), (S, C, H, W) -> (S, H-h+1, W-w+1)``."""
 
-    def __init__(self, head: nn.Module) -> None:
+    def __init__(self, head: CorrelationHead) -> None:
         super().__init__()
         self.gain = float(head.gain)
         self.bias = nn.Parameter(head.bias.detach().clone())

@@ -133,7 +133,8 @@ class OpenVINOEngine(Engine):
         self.core = ov.Core()
         if cache_dir:
             self.core.set_property({"CACHE_DIR": str(cache_dir)})
-        self.models, self.compiled = {}, {}
+        self.models: dict = {}
+        self.compiled: dict = {}
         for name, expected in (("backbone", BACKBONE_INPUTS), ("correlation", CORRELATION_INPUTS)):
             xml = export_dir / f"{name}.xml"
             path = xml if xml.is_file() else export_dir / f"{name}.onnx"
@@ -156,7 +157,7 @@ class OpenVINOEngine(Engine):
             "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
         }
         if threads:
-            self.config["INFERENCE_NUM_THREADS"] = int(threads)
+            self.config["INFERENCE_NUM_THREADS"] = int(threads)  # type: ignore[assignment]
         self.export_dir = export_dir
         _probe(self, export_dir)
 

@@ -373,7 +373,7 @@ def fastest(backend: str, precisions: list[str], build, threads: int | None = No
             _say_once(f"precision auto on {backend}: skipped {precision} ({exc})")
             continue
         ms[precision] = round(time_engine(engines[precision]), 2)
-    best = min(ms, key=ms.get)
+    best = min(ms, key=lambda p: ms[p])
     table = table if isinstance(table, dict) else {}
     table[key] = {
         "ms": {**known, **ms},
@@ -438,7 +438,9 @@ def create_engine(
         if int8_dir is None and precision == "int8":
             _say_once(f"precision int8: {found}; using precision auto without int8")
             precision = "auto"
-        elif int8_dir is not None and precision == "auto" and not int8_within_bound(found):
+        elif (
+            int8_dir is not None and precision == "auto" and not (isinstance(found, dict) and int8_within_bound(found))
+        ):
             int8_dir = None  # calibrated, but not checked to track like fp32: not for auto
     backends = [backend] if backend != "auto" else list(AUTO_ORDER if str(device).startswith("cpu") else ("torch",))
     if backend == "auto" and model is not None and not alexnet and exported is None:

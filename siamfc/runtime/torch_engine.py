@@ -62,7 +62,8 @@ class TorchEngine(Engine):
         model = copy.deepcopy(model).eval()  # never touch a model that is being trained
         self.stride = int(getattr(model, "stride", STRIDE))
         backbone = fold_batchnorm(model.backbone) if fuse else model.backbone
-        self.backbone = backbone.to(self.device, self.dtype, memory_format=self.memory_format)
+        # Module.to takes memory_format (torch's own stubs leave it out of the overloads)
+        self.backbone = backbone.to(self.device, self.dtype, memory_format=self.memory_format)  # type: ignore[call-overload]
         self.head = model.head.to(self.device, torch.float32)
         if compile:
             self.backbone = torch.compile(self.backbone, dynamic=False)

@@ -4,7 +4,10 @@ parameter-set file (:mod:`siamfc.tracking.params_file`, e.g. made by ``siamfc tu
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from siamfc.errors import ConfigError
 from siamfc.model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE
@@ -31,26 +34,31 @@ class TrackerParams:
     pick_scale_on_raw: bool = False
 
     def __post_init__(self) -> None:
-        if self.num_scales < 1 or self.num_scales % 2 == 0:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type in (bool, "bool"):
+                ok = isinstance(value, (bool, np.bool_))
+            elif f.type in (int, "int"):
+                ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+                ok = ok and math.isfinite(value)
+            if not ok:
+                raise ConfigError(f"{f.name} must be a finite {f.type}, got {value!r}")
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got {value:g}")
+        if self.num_scales % 2 == 0:
             raise ConfigError(f"num_scales must be a positive odd number, got {self.num_scales}")
-        if not self.scale_step >= 1.0:
-            raise ConfigError(f"scale_step must be >= 1, got {self.scale_step}")
-        if not 0.0 <= self.window_influence <= 1.0:
-            raise ConfigError(f"window_influence must be in [0, 1], got {self.window_influence}")
-        if not 0.0 <= self.scale_lr <= 1.0:
-            raise ConfigError(f"scale_lr must be in [0, 1], got {self.scale_lr}")
-        if not 0.0 < self.scale_penalty <= 1.0:
-            raise ConfigError(f"scale_penalty must be in (0, 1], got {self.scale_penalty}")
-        if self.response_up < 1:
-            raise ConfigError(f"response_up must be at least 1, got {self.response_up}")
-        if not 0 < self.exemplar_size <= self.instance_size:
+        if self.scale_penalty <= 0:
+            raise ConfigError(f"scale_penalty must be > 0, got {self.scale_penalty:g}")
+        if self.min_scale <= 0:
+            raise ConfigError(f"min_scale must be > 0, got {self.min_scale:g}")
+        if self.instance_size < self.exemplar_size:
             raise ConfigError(
-                f"need 0 < exemplar_size <= instance_size, got {self.exemplar_size} and {self.instance_size}"
+                f"instance_size ({self.instance_size}) must be at least exemplar_size ({self.exemplar_size})"
             )
-        if not self.context >= 0.0:
-            raise ConfigError(f"context must be >= 0, got {self.context}")
-        if not 0.0 < self.min_scale <= 1.0 <= self.max_scale:
-            raise ConfigError(f"need 0 < min_scale <= 1 <= max_scale, got {self.min_scale} and {self.max_scale}")
 
     def replace(self, **overrides) -> TrackerParams:
         names = {f.name for f in dataclasses.fields(self)}
@@ -59,6 +67,24 @@ class TrackerParams:
             raise ConfigError(f"unknown tracker parameter(s) {sorted(unknown)}; known: {sorted(names)}")
         return dataclasses.replace(self, **overrides)
 
+
+#: The values every parameter may take. Beyond the paper's meaning (odd scale counts, a window
+#: weight in [0, 1], a search range around the first size), bounds that keep one tracking step's
+#: memory in check: at most 31 scales, crops of at most 1024 px, a x64 upsampling. 87 px is the
+#: smallest exemplar the AlexNet gives a feature map for.
+RANGES = {
+    "num_scales": (1, 31),
+    "scale_step": (1.0, 2.0),
+    "scale_penalty": (0.0, 1.0),
+    "scale_lr": (0.0, 1.0),
+    "window_influence": (0.0, 1.0),
+    "exemplar_size": (87, 1024),
+    "instance_size": (87, 1024),
+    "response_up": (1, 64),
+    "context": (0.0, 10.0),
+    "min_scale": (0.0, 1.0),
+    "max_scale": (1.0, 100.0),
+}
 
 PRESETS = {
     "3s": TrackerParams(),

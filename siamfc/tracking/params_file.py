@@ -16,7 +16,6 @@ out of range: each one a :class:`~siamfc.errors.ConfigError` that names the file
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 from siamfc.errors import ConfigError
@@ -33,21 +32,6 @@ def looks_like_file(spec) -> bool:
         return True
     text = str(spec)
     return text.lower().endswith(SUFFIXES) or "/" in text or "\\" in text or Path(text).is_file()
-
-
-def _typed(path, key: str, value, kind):
-    """``value`` checked against the field type ``kind`` (``int``, ``float`` or ``bool``)."""
-    kind = {"int": int, "float": float, "bool": bool}.get(kind, kind)
-    if kind is bool:
-        ok = isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        value = float(value) if ok else value
-    if not ok:
-        raise ConfigError(f"{path}: params.{key} must be {kind.__name__}, got {value!r}")
-    return value
 
 
 def load_params_file(path):
@@ -78,9 +62,8 @@ def load_params_file(path):
     unknown = sorted(map(str, set(values) - set(fields)))
     if unknown:
         raise ConfigError(f"{path}: unknown tracker parameter(s) {unknown}; known: {sorted(fields)}")
-    typed = {k: _typed(path, k, v, fields[k]) for k, v in values.items()}
-    try:
-        return PRESETS[base].replace(**typed)
+    try:  # TrackerParams checks every value's type and range
+        return PRESETS[base].replace(**values)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 

@@ -65,7 +65,7 @@ def card_resampling(weights=None, has_file: bool = True) -> str:
     value = read_card(path).get("crop_resampling", "bilinear")
     if value not in RESAMPLINGS:
         raise ConfigError(
-            f"model card {card_path(path)}: crop_resampling {value!r} is not one of {', '.join(RESAMPLINGS)}"
+            f"model card {card_path(path)}: crop_resampling {str(value)[:40]!r} is not one of {', '.join(RESAMPLINGS)}"
         )
     return value
 
@@ -163,8 +163,13 @@ class SiamFCTracker:
         self.crops = np.empty((p.num_scales, p.instance_size, p.instance_size, 3), np.uint8)
         self.kernel = None
         self.last_timings = (0.0, 0.0, 0.0)
-        self.last_responses = self.last_response = self.last_windowed = None  # set by update(); see the class doc
-        self.last_scale_id = self.last_peak = self.last_search = None
+        # Set by update(); see the class doc.
+        self.last_responses: np.ndarray | None = None
+        self.last_response: np.ndarray | None = None
+        self.last_windowed: np.ndarray | None = None
+        self.last_scale_id: int | None = None
+        self.last_peak: tuple[int, int] | None = None
+        self.last_search: tuple | None = None
 
     @property
     def backend(self) -> str:
@@ -262,7 +267,7 @@ class SiamFCTracker:
         self.target_size = self.target_size * scale
         w, h = self.target_size
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
-        return TrackResult(tuple(float(v) for v in box), score)
+        return TrackResult((float(box[0]), float(box[1]), float(box[2]), float(box[3])), score)
 
     def upsample(self, score_map: np.ndarray) -> np.ndarray:
         """One ``(17, 17)`` map, bicubic (OpenCV, a = -0.75) to ``(272, 272)`` (``response_up`` ×)."""

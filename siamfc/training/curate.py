@@ -10,6 +10,12 @@ Videos are processed in parallel processes; a video is complete when its index f
 ``videos/<video>.tsv`` exists (written atomically last), so an interrupted run resumes by
 skipping complete videos. The frame filters of training are *not* applied here (they are a
 training choice): every annotated frame is curated, with the box and frame size kept in the index.
+
+Sharded (``shard=Shard(K, N)``, :mod:`siamfc.utils.sharding`): only the videos of shard K (by a
+hash of the video's name: a video's objects share frames, so a video is the unit) are curated,
+into the same folder as the other shards; they never write the same file, and ``curate.json`` is
+created by the first of them and checked by the others. ``index.tsv`` is written by whichever run
+finds every video complete -- the last shard to finish, or any later run of the same command.
 """
 
 from __future__ import annotations
@@ -29,10 +35,11 @@ from tqdm import tqdm
 from siamfc.data.curated import COLUMNS, FORMAT, read_index
 from siamfc.data.sequence import Sequence
 from siamfc.errors import ConfigError, DataError
-from siamfc.io.files import write_text_atomic
+from siamfc.io.files import create_text_atomic, write_text_atomic
 from siamfc.training.config import TrainConfig
 from siamfc.training.crops import crop_item, stored_side
 from siamfc.training.data import frame_size, load_sequences
+from siamfc.utils.sharding import Shard
 from siamfc.utils.worker_pool import worker_pool
 
 
@@ -114,6 +121,12 @@ def curate_video(video: str, seqs: list[Sequence], out: str, side: int, cfg: Tra
     return {"video": video, "crops": len(rows), "bad": bad}
 
 
+def _check_settings(out: Path, info: dict) -> None:
+    old = json.loads((out / "curate.json").read_text())
+    if {k: old.get(k) for k in info} != info:
+        raise ConfigError(f"{out} was curated with other settings ({old}); use another --out")
+
+
 def curate(
     specs: list[str],
     out,
@@ -124,8 +137,10 @@ def curate(
     quality: int = 95,
     progress: bool = True,
     log=print,
+    shard: Shard | None = None,
 ) -> dict:
-    """Curate every ``FORMAT=PATH`` dataset into ``out`` (see the module doc); returns totals."""
+    """Curate every ``FORMAT=PATH`` dataset into ``out`` (see the module doc); returns totals, or,
+    while other shards' videos are still missing, ``{"videos", "missing_videos", "bad_frames"}``."""
     out = Path(out)
     cfg = TrainConfig(context=context)
     side = int(side or stored_side(cfg))
@@ -140,12 +155,9 @@ def curate(
         "quality": quality,
         "sources": list(specs),
     }
-    if (out / "curate.json").is_file():
-        old = json.loads((out / "curate.json").read_text())
-        if {k: old.get(k) for k in info} != info:
-            raise ConfigError(f"{out} was curated with other settings ({old}); use another --out")
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "curate.json", json.dumps(info, indent=2) + "\n")
+    if not create_text_atomic(out / "curate.json", json.dumps(info, indent=2) + "\n"):
+        _check_settings(out, info)  # an earlier run, or another shard, made it
 
     seqs = load_sequences(specs)
     videos: dict[str, list[Sequence]] = defaultdict(list)
@@ -157,10 +169,15 @@ def curate(
     clash = [names for names in slugs.values() if len(names) > 1]
     if clash:
         raise DataError(f"video names {clash[0]} map to the same folder name; rename one")
-    todo = [v for v in videos if not (out / "videos" / f"{slug(v)}.tsv").is_file()]
+
+    def done(video: str) -> bool:
+        return (out / "videos" / f"{slug(video)}.tsv").is_file()
+
+    mine = shard.select(videos) if shard else list(videos)
+    todo = [v for v in mine if not done(v)]
     log(
-        f"curating {len(todo)} of {len(videos)} videos ({len(videos) - len(todo)} already done) into {out}, "
-        f"crops of {side} px"
+        f"curating {len(todo)} of {len(mine)} videos ({len(mine) - len(todo)} already done)"
+        f"{f' of shard {shard} ({len(videos)} videos in all)' if shard else ''} into {out}, crops of {side} px"
     )
     workers = max(1, workers or os.cpu_count() or 1)
     bad = []
@@ -176,10 +193,18 @@ def curate(
                 bad += fut.result()["bad"]
                 bar.update()
     bar.close()
-    rows = [r for v in videos for r in read_index(out / "videos" / f"{slug(v)}.tsv")]
-    write_text_atomic(out / "index.tsv", _tsv(rows))
     if bad:
         log(f"warning: skipped {len(bad)} unreadable frame(s), e.g. {bad[0]}")
+    missing = [v for v in videos if not done(v)]
+    if missing:  # other shards' videos: their last shard (or a later run) writes the index
+        log(
+            f"{len(missing)} of {len(videos)} videos are not curated yet ({', '.join(missing[:5])}"
+            f"{' ...' if len(missing) > 5 else ''}): index.tsv is written once every shard has finished "
+            "(by the last one, or by running this command again)"
+        )
+        return {"videos": len(videos), "missing_videos": missing, "bad_frames": len(bad)}
+    rows = [r for v in videos for r in read_index(out / "videos" / f"{slug(v)}.tsv")]
+    write_text_atomic(out / "index.tsv", _tsv(rows))
     totals = {
         "videos": len(videos),
         "objects": len({r["object"] for r in rows}),

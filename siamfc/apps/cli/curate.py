@@ -11,6 +11,8 @@ Its centre 127 px are the exemplar crop, its centre 255 px the search crop.
   siamfc train --data curated=/data/vid_curated --out runs/vid ...
 
 Resumable: run the same command again after an interruption; complete videos are skipped.
+On several machines: `--shard K/N` curates the K-th of N shards of the videos (K = 1..N, a fixed
+split by a hash of each video's name) into the shared --out folder (docs/cluster.md).
 Output: curate.json, index.tsv (one row per crop), videos/*.tsv, crops/<video>/<object>/*.jpg."""
 
 
@@ -31,11 +33,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, help="processes (default: all cores)")
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="curate only the K-th of N shards of the videos (K = 1..N; e.g. a SLURM array task)",
+    )
 
 
 def run(args) -> int:
     from siamfc.errors import ConfigError
     from siamfc.training.curate import curate
+    from siamfc.utils.sharding import parse_shard
 
     specs = list(args.data)
     if args.dataset or args.root:
@@ -44,5 +52,14 @@ def run(args) -> int:
         specs.append(f"{args.dataset}={args.root}")
     if not specs:
         raise ConfigError("nothing to curate: give --dataset FORMAT --root PATH (or --data FORMAT=PATH)")
-    curate(specs, args.out, side=args.side, workers=args.workers, quality=args.quality, progress=not args.no_progress)
+    shard = parse_shard(args.shard) if args.shard else None
+    curate(
+        specs,
+        args.out,
+        side=args.side,
+        workers=args.workers,
+        quality=args.quality,
+        progress=not args.no_progress,
+        shard=shard,
+    )
     return 0

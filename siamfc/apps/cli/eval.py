@@ -14,6 +14,10 @@ sequences already done are skipped, so an interrupted run continues. Examples:
   siamfc eval --dataset bench --root ../shared/datasets/bench --tracker csrt kcf mil \\
       --results results/bench --workers 1 --json results/bench/scores.json --plots results/bench/plots
   siamfc eval --dataset vot2016 --root /data/vot2016 --tracker siamfc --workers 2
+
+On several machines: `--shard K/N` runs the K-th of N shards (K = 1..N, a fixed split by a hash
+of each sequence's name) into the shared --results folder; the shard that completes the set
+prints the scores, the others say which sequences are still missing (docs/cluster.md).
 """
 
 
@@ -50,6 +54,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--threads", type=int, help="torch/OpenCV threads per process")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only the K-th of N shards of the sequences (K = 1..N; e.g. a SLURM array task)",
+    )
     add_common_output(parser)
     add_tracker_options(parser)
 
@@ -61,9 +70,11 @@ def run(args) -> int:
     from siamfc.evaluation.report import evaluate_results, publish
     from siamfc.evaluation.runner import run_dataset
     from siamfc.evaluation.trackers import TrackerSpec
+    from siamfc.utils.sharding import parse_shard
 
     if args.name and len(args.tracker) > 1:
         raise ConfigError("--name applies to a single --tracker")
+    shard = parse_shard(args.shard) if args.shard else None
     seqs = open_dataset(args.dataset, args.root)
     if args.sequences:
         seqs = seqs.subset(args.sequences)
@@ -93,9 +104,11 @@ def run(args) -> int:
             threads=args.threads,
             progress=not args.no_progress,
             root=args.root,
+            shard=shard,
         )
         print(
-            f"{spec.name}: {len(summary.tracked)} sequences tracked, {len(summary.skipped)} already done"
+            f"{spec.name}{f' (shard {shard})' if shard else ''}: "
+            f"{len(summary.tracked)} sequences tracked, {len(summary.skipped)} already done"
             f"{f', {len(summary.failed)} failed' if summary.failed else ''} -> {summary.tracker_dir}"
         )
         failed.update({f"{spec.name}/{k}": v for k, v in summary.failed.items()})
@@ -103,6 +116,8 @@ def run(args) -> int:
     if failed:
         name, error = next(iter(failed.items()))
         raise DataError(f"{len(failed)} sequence(s) failed, e.g. {name}: {error}")
+    if shard and not shards_complete(folders, seqs, protocol):
+        return 0
     if args.dataset == "got10k-test":
         print("GOT-10k test has no public ground truth: upload the results folder to the evaluation server")
         return 0
@@ -122,6 +137,18 @@ def run(args) -> int:
         )
     )
     return 0
+
+
+def shards_complete(folders, seqs, protocol: str) -> bool:
+    """Whether every sequence has a result in every folder; if not, say which are missing."""
+    from siamfc.evaluation.report import available, lacking
+
+    incomplete = [lacks for f in folders if (lacks := lacking(f, seqs.names, available(f, seqs.names, protocol)))]
+    for lacks in incomplete:
+        print(lacks)
+    if incomplete:
+        print("scores: with `siamfc report` (or this command again) once every shard has finished")
+    return not incomplete
 
 
 def print_warnings(reports, command: str) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 HELP = "compare result folders of any number of trackers (ground truth only, no frames needed)"
 DESCRIPTION = """Score existing result folders (ours or other toolkits' files in the standard formats).
 
-Each RESULTS is a tracker's folder, or a folder of tracker folders. Only the annotation files of
-the benchmark are needed under --root. Examples:
+Each RESULTS is a tracker's folder, or a folder of tracker folders. A tracker's folder is
+recognised by what it holds: run.json (siamfc eval's) or the result file of at least one of the
+benchmark's sequences; anything else in a folder of tracker folders (a README.txt, scores.json,
+plots) is skipped, and a note on stderr names it. Only the annotation files of the benchmark are
+needed under --root. Examples:
 
   siamfc report results/bench --dataset bench --root ../shared/datasets/bench --per-sequence
   siamfc report results/otb2015/siamfc results/otb2015/csrt --dataset otb2015 --root /data/OTB100 \\
@@ -28,13 +33,16 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from siamfc.apps.cli.eval import dataset_note, print_warnings
     from siamfc.data.registry import open_dataset
-    from siamfc.evaluation.report import evaluate_results, publish
+    from siamfc.evaluation.report import evaluate_results, find_tracker_folders, publish
 
     seqs = open_dataset(args.dataset, args.root, check_frames=False)
     if args.sequences:
         seqs = seqs.subset(args.sequences)
+    found = find_tracker_folders(args.results, seqs.names, seqs.meta["protocol"])
+    for line in found.skipped:
+        print(f"siamfc report: note: {line}", file=sys.stderr)
     reports = evaluate_results(
-        args.results,
+        found.folders,
         seqs,
         seqs.meta["protocol"],
         dataset=args.dataset,

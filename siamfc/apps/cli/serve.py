@@ -9,17 +9,27 @@ with the mouse, choose the weights and the parameter set, watch the tracking wit
 and download the boxes (OTB text, 1-based) and the annotated video (.webm).
 
 One clip is tracked at a time; a second request is told to wait. Closing the page stops its job.
+Uploads are accepted only as self-contained videos (MP4/MOV, Matroska/WebM, AVI) or still images
+(JPEG, PNG), recognised by their content, within the limits below; the server answers only to
+the host names it is bound to, and only its own page may upload or start a job.
 Needs the app extra: pip install 'siamfc[app]'."""
 
 
 def add_arguments(p) -> None:
     from siamfc.apps.cli.tracker_options import add_tracker_options
-    from siamfc.apps.serve import MAX_UPLOAD_MB
+    from siamfc.apps.serve import MAX_FRAMES, MAX_PIXELS, MAX_UPLOAD_MB, MAX_UPLOADS
 
     p.add_argument(
         "--host",
         default="127.0.0.1",
         help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 exposes it to the network)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer to this host name (repeatable; e.g. the name the machine has on your network)",
     )
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0 picks a free one)")
     p.add_argument(
@@ -27,6 +37,21 @@ def add_arguments(p) -> None:
         type=float,
         default=MAX_UPLOAD_MB,
         help="largest video accepted, in MB (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=MAX_PIXELS,
+        help="largest frame accepted, in pixels W x H (default: %(default)s, 4K UHD)",
+    )
+    p.add_argument(
+        "--max-frames",
+        type=int,
+        default=MAX_FRAMES,
+        help="longest clip accepted, in frames (default: %(default)s, ten minutes at 30 fps)",
+    )
+    p.add_argument(
+        "--max-uploads", type=int, default=MAX_UPLOADS, help="uploads received at once (default: %(default)s)"
     )
     p.add_argument(
         "--params",
@@ -51,8 +76,9 @@ def run(args) -> int:
 
     from siamfc.apps.serve.server import create_app
 
-    if args.max_upload_mb <= 0:
-        raise SiamFCError(f"--max-upload-mb must be positive, got {args.max_upload_mb:g}")
+    for option in ("max_upload_mb", "max_pixels", "max_frames", "max_uploads"):
+        if getattr(args, option) <= 0:
+            raise SiamFCError(f"--{option.replace('_', '-')} must be positive, got {getattr(args, option):g}")
     param_sets = param_files(args.params)  # a bad file is reported before the server starts
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -66,14 +92,28 @@ def run(args) -> int:
             "(another server there? pick one with --port)"
         ) from None
     host, port = sock.getsockname()[:2]
-    app = create_app(max_upload_mb=args.max_upload_mb, engine=engine_kwargs(args), param_sets=param_sets)
+    app = create_app(
+        max_upload_mb=args.max_upload_mb,
+        engine=engine_kwargs(args),
+        max_pixels=args.max_pixels,
+        max_frames=args.max_frames,
+        max_uploads=args.max_uploads,
+        host=args.host,
+        allow_hosts=args.allow_host,
+        param_sets=param_sets,
+    )
     print(
         f"siamfc serve: open http://{host if host not in ('0.0.0.0', '::') else 'localhost'}:{port}/ "
         "in a browser (Ctrl-C stops)",
         flush=True,
     )
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    server.run(sockets=[sock])
+    # Ctrl-C: connections still open after a few seconds (a job's event stream) are closed, which
+    # cancels the job; the shutdown then waits for it and removes the uploads and results.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        app.state.close()  # again, in case a second Ctrl-C skipped the shutdown
     return 0
 
 

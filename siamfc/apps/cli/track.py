@@ -14,9 +14,12 @@ SOURCE: a video file (anything OpenCV/FFmpeg decodes), a folder of images (natur
                 the top-left pixel is (0, 0), the box covers columns x .. x+w-1);
   0.4,0.3,0.1,0.2  fractions of the frame's width and height (all four numbers within [0, 1]);
   FILE          an OTB or VOT ground-truth file: its first line (1-based; a VOT polygon becomes
-                its bounding box).
-Without --box, the first frame opens in a window to draw the box on (needs a display; without
-one, pass --box or draw it in the browser: siamfc serve).
+                the box the VOT protocol and siamfc trax start from: the SiamFC authors'
+                region box).
+Without --box, the first frame opens in a window to draw the box on. That needs a display and
+OpenCV's GUI build, which the default install does not have (headless): then pass --box, draw it
+in the browser (siamfc serve), or swap in the GUI build with the command printed
+(docs/usage.md: "siamfc track").
 
 --save: one line per frame, "x,y,w,h", 0-based floats (up to 4 decimals); the first line is the
 box the tracker was initialised with. (OTB/VOT files are 1-based: add 1 to x and y for them.)

@@ -30,6 +30,7 @@ import numpy as np
 from siamfc.apps.serve.clips import Clip
 from siamfc.data.box_files import write_box_file
 from siamfc.errors import SiamFCError
+from siamfc.io.video import FrameSource
 from siamfc.model import weights as weight_files  # its shipped_weights() is the one list of what can be chosen
 from siamfc.tracking.params import PRESETS
 from siamfc.tracking.tracker import check_box
@@ -86,12 +87,13 @@ class JobSettings:
 class Job:
     """A running or finished job: its events, its cancel flag and its output files."""
 
-    def __init__(self, settings: JobSettings, folder: Path) -> None:
+    def __init__(self, settings: JobSettings, folder: Path, source: FrameSource) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.settings = settings
+        self.source = source  # the clip's frames, opened when the job was accepted
         self.folder = folder / self.id
         self.folder.mkdir(parents=True)
-        stem = Path(settings.clip.name).stem or "clip"
+        stem = settings.clip.stem  # only safe characters, never the client's name as given
         self.boxes_path = self.folder / f"{stem}_siamfc.txt"
         self.video_path = self.folder / f"{stem}_siamfc.webm"
         self.cancel = threading.Event()
@@ -120,28 +122,47 @@ class JobRunner:
         self.param_sets = {**PRESETS, **(param_sets or {})}
         self._lock = threading.Lock()
         self.last: Job | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def busy(self) -> bool:
         return self._lock.locked()
 
     def cancel(self) -> None:
-        """Stop the running job, if any (the server is shutting down)."""
+        """Stop the running job, if any."""
         if self.last is not None:
             self.last.cancel.set()
 
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop the running job, wait for its thread (at most ``timeout`` s), then delete every result
+        (the server is shutting down: the folder must not be removed under a job still writing to it)."""
+        self.cancel()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("the tracking job did not stop within %g s; removing its files anyway", timeout)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def start(self, settings: JobSettings) -> Job:
+        """Start tracking in a thread (Busy if a job runs); the clip is opened here, so a clip that
+        cannot be read is refused now. Blocking (it opens files): call it from a worker thread."""
         settings.check(self.param_sets)
         if not self._lock.acquire(blocking=False):
             raise Busy(
                 "another clip is being tracked (this server runs one job at a time); try again when it has finished"
             )
+        source = None
         try:
             if self.last is not None:  # its files are replaced by this job's
                 shutil.rmtree(self.last.folder, ignore_errors=True)
-            job = self.last = Job(settings, self.folder)
-            threading.Thread(target=self._run, args=(job,), name=f"siamfc-job-{job.id}", daemon=True).start()
+            source = settings.clip.open()
+            job = self.last = Job(settings, self.folder, source)
+            self._thread = threading.Thread(target=self._run, args=(job,), name=f"siamfc-job-{job.id}", daemon=True)
+            self._thread.start()
         except BaseException:
+            if source is not None:
+                source.close()
             self._lock.release()
             raise
         return job
@@ -156,6 +177,7 @@ class JobRunner:
             log.exception("job %s failed", job.id)
             outcome = ("error", {"message": f"tracking failed: {type(exc).__name__}: {exc}"})
         finally:
+            job.source.close()  # a no-op once the tracking read it to the end
             job.state = outcome[0]
             if job.state != "done":
                 shutil.rmtree(job.folder, ignore_errors=True)
@@ -165,13 +187,12 @@ class JobRunner:
 
     def _track(self, job: Job):
         from siamfc.apps.track_video import track_video
-        from siamfc.io.video import Prefetch, open_source
+        from siamfc.io.video import Prefetch
         from siamfc.tracking import SiamFCTracker
 
         s = job.settings
         tracker = SiamFCTracker(weights=s.weights_path(), params=self.param_sets[s.params], **self.engine)
         job.tracker = weakref.ref(tracker)
-        source = open_source(s.clip.source)
         total = s.clip.frames
         last_preview = [0.0]
 
@@ -191,17 +212,18 @@ class JobRunner:
             job.emit("progress", **fields)
             return False
 
-        run = track_video(
-            tracker,
-            Prefetch(source),
-            s.box,
-            total=total,
-            fps=s.clip.fps,
-            video_out=job.video_path,
-            progress=False,
-            debug=s.debug,
-            on_frame=on_frame,
-        )
+        with Prefetch(job.source) as frames:  # its decoder thread is stopped before the job ends, whatever happens
+            run = track_video(
+                tracker,
+                frames,
+                s.box,
+                total=total,
+                fps=s.clip.fps,
+                video_out=job.video_path,
+                progress=False,
+                debug=s.debug,
+                on_frame=on_frame,
+            )
         if job.cancel.is_set():
             return "cancelled", {"message": f"stopped after {len(run.boxes)} frames"}
         write_box_file(job.boxes_path, run.boxes, one_based=True)

@@ -9,8 +9,11 @@
     GET  /api/jobs/{id}/boxes.txt   the boxes, OTB format (1-based x,y,w,h per line)
     GET  /api/jobs/{id}/video.webm  the annotated video
 
-Every user error is a JSON ``{"error": "..."}`` with status 400 (413: upload too large, 409: busy);
-the page shows the message and the server goes on serving.
+Every user error is a JSON ``{"error": "..."}`` with status 400 (413: upload too large, 415: not
+a format the server accepts, 409: busy, 503: too many uploads at once, 403: a state change from
+another site's page); the page shows the message and the server goes on serving. Requests for
+another Host, or state changes from another Origin, are refused before any route
+(:mod:`siamfc.apps.serve.guard`).
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ from urllib.parse import unquote
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from siamfc.apps.demo import DEMO_NAME
-from siamfc.apps.serve import MAX_UPLOAD_MB
-from siamfc.apps.serve.clips import ClipStore, UploadTooLarge
+from siamfc.apps.serve import MAX_FRAMES, MAX_PIXELS, MAX_UPLOAD_MB, MAX_UPLOADS
+from siamfc.apps.serve.clips import ClipStore, TooManyUploads, UnsupportedUpload, UploadLimits, UploadTooLarge
+from siamfc.apps.serve.guard import HostPolicy, RequestGuard
 from siamfc.apps.serve.jobs import FINAL, Busy, Job, JobRunner, JobSettings
 from siamfc.errors import SiamFCError
 from siamfc.model import weights as weight_files
@@ -84,17 +89,54 @@ class JobEvents(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+#: Worker threads of the server (anyio's default is 40).
+WORKER_THREADS = 8
+#: Largest JSON body read (a track request is a few dozen bytes).
+JSON_BYTES = 64 * 1024
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes | None:
+    """The request body, or None (and no more read) once it passes ``limit`` bytes."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+#: Status of each kind of refusal (any other SiamFCError: 400).
+STATUS = ((UploadTooLarge, 413), (UnsupportedUpload, 415), (Busy, 409), (TooManyUploads, 503))
+
+
 def create_app(
-    max_upload_mb: float = MAX_UPLOAD_MB, engine: dict | None = None, folder=None, param_sets: dict | None = None
+    max_upload_mb: float = MAX_UPLOAD_MB,
+    engine: dict | None = None,
+    folder=None,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_frames: int = MAX_FRAMES,
+    max_uploads: int = MAX_UPLOADS,
+    host: str = "127.0.0.1",
+    allow_hosts=(),
+    param_sets: dict | None = None,
 ) -> Starlette:
     """The application; ``engine``: tracker options (``backend``, ``precision``, ``exported``);
-    ``param_sets``: parameter sets offered besides 3s and 5s (name -> TrackerParams)."""
+    ``param_sets``: parameter sets offered besides 3s and 5s (name -> TrackerParams, ``--params FILE``).
+
+    ``folder``: where uploads and results go (emptied at shutdown); None: a temporary folder,
+    removed at shutdown. ``host``: the address the server is bound to, and ``allow_hosts`` more
+    names, for the Host check. ``app.state.close()`` stops the job, waits for it and removes the
+    files; the shutdown does it, and it may be called again (``siamfc serve`` does, in case the
+    shutdown was forced).
+    """
     workdir = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="siamfc-serve-"))
-    clips = ClipStore(workdir / "uploads", max_bytes=int(max_upload_mb * 2**20))
+    limits = UploadLimits(int(max_upload_mb * 2**20), int(max_pixels), int(max_frames), int(max_uploads))
+    clips = ClipStore(workdir / "uploads", limits)
     runner = JobRunner(workdir / "jobs", engine, param_sets)
 
     async def index(request: Request):
@@ -111,9 +153,11 @@ def create_app(
         )
 
     async def upload(request: Request):
-        name = unquote(request.headers.get("x-filename", "upload"))  # the page percent-encodes it (headers are latin-1)
+        raw = request.headers.get("x-filename")
+        if raw is None:  # a form on another site can send a body, but not this header
+            return error("an upload names its file in the X-Filename header (percent-encoded), as the page does")
         length = request.headers.get("content-length")
-        clip = await clips.receive(name, request.stream(), int(length) if length and length.isdigit() else None)
+        clip = await clips.receive(unquote(raw), request.stream(), int(length) if length and length.isdigit() else None)
         return JSONResponse(clip.describe())
 
     async def demo_clip(request: Request):
@@ -124,8 +168,14 @@ def create_app(
         return Response(clips.get(request.path_params["clip"]).first_jpeg, media_type="image/jpeg")
 
     async def track(request: Request):
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":  # a form on another site can send text/plain, not JSON
+            return error(f"POST /api/track takes a JSON body (Content-Type: application/json), not {media_type!r}", 415)
+        raw = await _read_at_most(request, JSON_BYTES)
+        if raw is None:
+            return error(f"the request body is larger than {JSON_BYTES // 1024} KB: it holds a clip id and a box", 413)
         try:
-            body = await request.json()
+            body = json.loads(raw)
             box = tuple(float(v) for v in body["box"])
             if len(box) != 4:
                 raise ValueError
@@ -139,7 +189,7 @@ def create_app(
             str(body.get("params", "3s")),
             bool(body.get("debug", False)),
         )
-        return JobEvents(runner.start(settings))
+        return JobEvents(await anyio.to_thread.run_sync(runner.start, settings))
 
     def job_file(attr: str, media_type: str):
         async def endpoint(request: Request):
@@ -152,8 +202,7 @@ def create_app(
         return endpoint
 
     async def siamfc_error(request: Request, exc: SiamFCError):
-        status = 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Busy) else 400
-        return error(str(exc), status)
+        return error(str(exc), next((status for kind, status in STATUS if isinstance(exc, kind)), 400))
 
     routes = [
         Route("/", index),
@@ -167,13 +216,25 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app):
-        yield
-        runner.cancel()
-        if folder is None:  # ours: uploads, results and all
+    def close() -> None:
+        runner.close()  # waits for the job thread before its folder goes
+        clips.close()
+        if folder is None:  # ours: remove it too
             shutil.rmtree(workdir, ignore_errors=True)
 
-    app = Starlette(routes=routes, exception_handlers={SiamFCError: siamfc_error}, lifespan=lifespan)
-    app.state.clips, app.state.runner, app.state.workdir = clips, runner, workdir
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        # Worker threads (file writes, probes, the job's event stream): a few suffice, and each
+        # thread that allocates can hold memory of its own (glibc malloc arenas).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        yield
+        await anyio.to_thread.run_sync(close)
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestGuard, policy=HostPolicy(host, allow_hosts))],
+        exception_handlers={SiamFCError: siamfc_error},
+        lifespan=lifespan,
+    )
+    app.state.clips, app.state.runner, app.state.workdir, app.state.close = clips, runner, workdir, close
     return app
