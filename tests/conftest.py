@@ -51,6 +51,7 @@ NEEDS = {
     "app": (lambda: _installed("starlette", "uvicorn"), "needs the app extra: pip install 'siamfc[app]'"),
     "playwright": (lambda: _installed("playwright"), "needs playwright (test extra): pip install -e '.[test]'"),
     "trax": (lambda: _installed("trax"), "needs vot-trax: pip install 'siamfc[vot]'"),
+    "optuna": (lambda: _installed("optuna"), "needs optuna for siamfc tune: pip install 'siamfc[tune]'"),
     "vot_toolkit": (lambda: _installed("vot"), "needs the official vot-toolkit (test extra)"),
     "got10k": (lambda: _installed("got10k"), "needs the official got10k toolkit (test extra)"),
     "tflite": (lambda: _installed("tflite"), "needs the tflite reader: pip install 'siamfc[convert]'"),

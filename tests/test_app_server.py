@@ -262,3 +262,20 @@ def test_serve_on_a_port_in_use_is_one_line(capsys):
         taken.close()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot listen on 127.0.0.1" in err[0] and "--port" in err[0]
+
+
+def test_a_parameter_set_file_is_offered_by_its_name_and_tracks_with_its_values(tmp_path, short_clip):
+    from siamfc.apps.cli.serve import param_files
+    from siamfc.tracking import PRESETS, save_params_file
+
+    mine = PRESETS["3s"].replace(window_influence=0.45, scale_lr=0.9, scale_step=1.07)
+    path = save_params_file(tmp_path / "mine.yaml", mine, "3s")
+    app = create_app(engine=ENGINE, folder=tmp_path / "serve", param_sets=param_files([str(path)]))
+    with live_server(app) as base:
+        assert json.loads(request(f"{base}/api/options")[1])["params"] == ["3s", "5s", "mine"]
+        clip = upload(base, short_clip)
+        done = events(base, {"clip": clip["id"], "box": list(CROSSING_BOX), "params": "mine"})[-1]
+    assert done["type"] == "done", done
+    shown = parse_box_text(done["boxes"], columns=(4,)) - [1, 1, 0, 0]
+    np.testing.assert_allclose(shown, tracker_boxes(short_clip, CROSSING_BOX, params=mine), atol=1e-3)
+    assert not np.allclose(shown, tracker_boxes(short_clip, CROSSING_BOX), atol=1e-3)  # not the 3s boxes

@@ -3,6 +3,7 @@
 from siamfc.tracking.crop import context_size, crop_and_resize
 from siamfc.tracking.opencv import TrackerSiamFC, TrackerSiamFC_create, create
 from siamfc.tracking.params import PRESETS, TrackerParams, get_params, parse_overrides
+from siamfc.tracking.params_file import load_params_file, save_params_file
 from siamfc.tracking.tracker import SiamFCTracker, TrackResult, check_box, hann_window
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "TrackerParams",
     "get_params",
     "parse_overrides",
+    "load_params_file",
+    "save_params_file",
     "SiamFCTracker",
     "TrackResult",
     "check_box",

@@ -1,4 +1,5 @@
-"""Tracking hyper-parameters: the authors' two released sets, every value overridable."""
+"""Tracking hyper-parameters: the authors' two released sets, every value overridable, or a
+parameter-set file (:mod:`siamfc.tracking.params_file`, e.g. made by ``siamfc tune``)."""
 
 from __future__ import annotations
 
@@ -91,11 +92,25 @@ PRESETS = {
 }
 
 
-def get_params(name: str = "3s", **overrides) -> TrackerParams:
-    """The named parameter set (``3s`` or ``5s``) with ``overrides`` applied."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown parameter set {name!r}; choose one of {sorted(PRESETS)}")
-    return PRESETS[name].replace(**overrides) if overrides else PRESETS[name]
+def get_params(name="3s", **overrides) -> TrackerParams:
+    """A parameter set with ``overrides`` applied.
+
+    ``name``: ``3s`` or ``5s`` (the authors' sets), the path of a parameter-set YAML file
+    (:func:`~siamfc.tracking.params_file.load_params_file`), or a :class:`TrackerParams`.
+    """
+    if isinstance(name, TrackerParams):
+        base = name
+    elif str(name) in PRESETS:
+        base = PRESETS[str(name)]
+    else:
+        from siamfc.tracking.params_file import load_params_file, looks_like_file
+
+        if not looks_like_file(name):
+            raise ConfigError(
+                f"unknown parameter set {str(name)!r}; choose one of {sorted(PRESETS)} or a parameter-set YAML file"
+            )
+        base = load_params_file(name)
+    return base.replace(**overrides) if overrides else base
 
 
 def parse_overrides(text: str) -> dict:

@@ -84,7 +84,8 @@ class SiamFCTracker:
     Args:
         model: a :class:`~siamfc.model.SiamFC` (or anything with ``backbone``, ``head`` and
             ``stride``); by default the shipped weights (or those at ``weights``).
-        params: ``"3s"``, ``"5s"`` or a :class:`TrackerParams`; ``overrides`` change single values.
+        params: ``"3s"``, ``"5s"``, a parameter-set YAML file (``siamfc tune`` writes them) or a
+            :class:`TrackerParams`; ``overrides`` change single values.
         rgb: frames are RGB instead of OpenCV's BGR.
         device: torch device for the network.
         backend: ``auto`` (default: the fastest installed), ``torch``, ``torch-compile``,
@@ -143,7 +144,7 @@ class SiamFCTracker:
         self.lost_threshold = (
             lost_threshold if lost_threshold is not None else card_lost_threshold(weights, has_file=has_card)
         )
-        self.params = get_params(params, **overrides) if isinstance(params, str) else params.replace(**overrides)
+        self.params = get_params(params, **overrides)  # a set's name, a parameter-set file or TrackerParams
         p = self.params
         if engine is None:
             from siamfc.runtime import create_engine

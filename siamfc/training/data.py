@@ -83,6 +83,11 @@ def _readers() -> dict:
     }
 
 
+def data_formats() -> list[str]:
+    """The ``FORMAT`` names ``--data FORMAT=PATH`` accepts."""
+    return sorted(_readers())
+
+
 def parse_data_spec(spec: str) -> tuple[str, str]:
     """``"davis=/path"`` -> ``("davis", "/path")``."""
     fmt, sep, root = spec.partition("=")

@@ -22,6 +22,7 @@ COMMANDS = {
     "trax": "trax",
     "curate": "curate",
     "train": "train",
+    "tune": "tune",
     "plot-train": "plot_train",
     "convert": "convert",
     "export": "export",

@@ -53,6 +53,13 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--max-uploads", type=int, default=MAX_UPLOADS, help="uploads received at once (default: %(default)s)"
     )
+    p.add_argument(
+        "--params",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="parameter-set YAML files (siamfc tune writes them) the page offers besides 3s and 5s, by file name",
+    )
     # The page chooses the weights and the parameter set; the command chooses what runs the network.
     add_tracker_options(p, model=False, device=False)
 
@@ -72,6 +79,7 @@ def run(args) -> int:
     for option in ("max_upload_mb", "max_pixels", "max_frames", "max_uploads"):
         if getattr(args, option) <= 0:
             raise SiamFCError(f"--{option.replace('_', '-')} must be positive, got {getattr(args, option):g}")
+    param_sets = param_files(args.params)  # a bad file is reported before the server starts
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -92,6 +100,7 @@ def run(args) -> int:
         max_uploads=args.max_uploads,
         host=args.host,
         allow_hosts=args.allow_host,
+        param_sets=param_sets,
     )
     print(
         f"siamfc serve: open http://{host if host not in ('0.0.0.0', '::') else 'localhost'}:{port}/ "
@@ -106,3 +115,20 @@ def run(args) -> int:
     finally:
         app.state.close()  # again, in case a second Ctrl-C skipped the shutdown
     return 0
+
+
+def param_files(paths) -> dict:
+    """``{file stem: TrackerParams}`` of ``--params`` files (a ConfigError names a bad file or a clash)."""
+    from pathlib import Path
+
+    from siamfc.errors import ConfigError
+    from siamfc.tracking.params import PRESETS
+    from siamfc.tracking.params_file import load_params_file
+
+    sets = {}
+    for path in paths:
+        name = Path(path).stem
+        if name in PRESETS or name in sets:
+            raise ConfigError(f"--params {path}: the name {name!r} is taken; rename the file")
+        sets[name] = load_params_file(path)
+    return sets

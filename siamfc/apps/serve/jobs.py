@@ -59,8 +59,9 @@ class JobSettings:
     params: str = "3s"
     debug: bool = False
 
-    def check(self) -> JobSettings:
-        """Raise a SiamFCError naming the first bad field (box, weights, params)."""
+    def check(self, param_sets=PRESETS) -> JobSettings:
+        """Raise a SiamFCError naming the first bad field (box, weights, params); ``param_sets``:
+        the parameter sets this server offers, by name."""
         x, y, w, h = self.box
         if w < 1 or h < 1:
             raise SiamFCError(
@@ -68,8 +69,8 @@ class JobSettings:
             )
         check_box(self.box, (self.clip.height, self.clip.width))
         self.weights_path()
-        if self.params not in PRESETS:
-            raise SiamFCError(f"unknown parameter set {self.params!r}; choose one of {sorted(PRESETS)}")
+        if self.params not in param_sets:
+            raise SiamFCError(f"unknown parameter set {self.params!r}; choose one of {list(param_sets)}")
         return self
 
     def weights_path(self) -> Path:
@@ -112,11 +113,13 @@ class Job:
 
 
 class JobRunner:
-    """Runs one :class:`Job` at a time under ``folder``, with the tracker options ``engine``."""
+    """Runs one :class:`Job` at a time under ``folder``, with the tracker options ``engine``;
+    ``param_sets``: parameter sets offered besides 3s and 5s, name -> TrackerParams (``--params FILE``)."""
 
-    def __init__(self, folder: Path, engine: dict | None = None) -> None:
+    def __init__(self, folder: Path, engine: dict | None = None, param_sets: dict | None = None) -> None:
         self.folder = Path(folder)
         self.engine = dict(engine or {})
+        self.param_sets = {**PRESETS, **(param_sets or {})}
         self._lock = threading.Lock()
         self.last: Job | None = None
         self._thread: threading.Thread | None = None
@@ -144,7 +147,7 @@ class JobRunner:
     def start(self, settings: JobSettings) -> Job:
         """Start tracking in a thread (Busy if a job runs); the clip is opened here, so a clip that
         cannot be read is refused now. Blocking (it opens files): call it from a worker thread."""
-        settings.check()
+        settings.check(self.param_sets)
         if not self._lock.acquire(blocking=False):
             raise Busy(
                 "another clip is being tracked (this server runs one job at a time); try again when it has finished"
@@ -188,7 +191,7 @@ class JobRunner:
         from siamfc.tracking import SiamFCTracker
 
         s = job.settings
-        tracker = SiamFCTracker(weights=s.weights_path(), params=s.params, **self.engine)
+        tracker = SiamFCTracker(weights=s.weights_path(), params=self.param_sets[s.params], **self.engine)
         job.tracker = weakref.ref(tracker)
         total = s.clip.frames
         last_preview = [0.0]

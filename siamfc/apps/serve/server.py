@@ -40,7 +40,6 @@ from siamfc.apps.serve.guard import HostPolicy, RequestGuard
 from siamfc.apps.serve.jobs import FINAL, Busy, Job, JobRunner, JobSettings
 from siamfc.errors import SiamFCError
 from siamfc.model import weights as weight_files
-from siamfc.tracking.params import PRESETS
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -124,8 +123,10 @@ def create_app(
     max_uploads: int = MAX_UPLOADS,
     host: str = "127.0.0.1",
     allow_hosts=(),
+    param_sets: dict | None = None,
 ) -> Starlette:
-    """The application; ``engine``: tracker options (``backend``, ``precision``, ``exported``).
+    """The application; ``engine``: tracker options (``backend``, ``precision``, ``exported``);
+    ``param_sets``: parameter sets offered besides 3s and 5s (name -> TrackerParams, ``--params FILE``).
 
     ``folder``: where uploads and results go (emptied at shutdown); None: a temporary folder,
     removed at shutdown. ``host``: the address the server is bound to, and ``allow_hosts`` more
@@ -136,7 +137,7 @@ def create_app(
     workdir = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="siamfc-serve-"))
     limits = UploadLimits(int(max_upload_mb * 2**20), int(max_pixels), int(max_frames), int(max_uploads))
     clips = ClipStore(workdir / "uploads", limits)
-    runner = JobRunner(workdir / "jobs", engine)
+    runner = JobRunner(workdir / "jobs", engine, param_sets)
 
     async def index(request: Request):
         return FileResponse(STATIC / "index.html")
@@ -145,7 +146,7 @@ def create_app(
         return JSONResponse(
             {
                 "weights": list(weight_files.shipped_weights()),
-                "params": list(PRESETS),
+                "params": list(runner.param_sets),
                 "max_upload_bytes": clips.max_bytes,
                 "demo": DEMO_NAME,
             }
