@@ -177,7 +177,7 @@ def cmd_add_validation(args) -> None:
 
 def cmd_add_int8(args) -> None:
     """Summarise the int8 graph shipped beside the weights (``<stem>.int8/export.json``: calibration,
-    what stayed fp32, the bench check) in the weights' card."""
+    what stayed fp32, its check on held-out video, benchmarks/precision_gates.py) in the weights' card."""
     weights = resolve_weights(args.name)
     manifest = json.loads((weights.with_suffix(".int8") / "export.json").read_text())
     path = card_path(weights)
@@ -189,8 +189,9 @@ def cmd_add_int8(args) -> None:
         "keep_fp32": manifest["keep_fp32"],
         "calibration": {k: manifest["calibration"][k] for k in ("sequences", "crops", "resampling", "held_out_videos")}
         | {"data": relative_data(manifest["calibration"]["data"])},
-        "accuracy": {k: v for k, v in manifest.get("accuracy", {}).items() if k != "measured_by"},
     }
+    if "check" in manifest:
+        card["int8"]["check"] = manifest["check"]
     write_text_atomic(path, json.dumps(card, indent=2) + "\n")
     print(f"added the int8 graph of {args.name} to {path}")
 

@@ -4,7 +4,9 @@
         --json docs/results/validation_resampling.json [--apply]
 
 The validation sequences are exactly those the run validated on (same data, seed and filters), so
-the numbers compare with the run's own validation curve. Each weights file is tracked with every
+the numbers compare with the run's own validation curve. Every weights file runs on one engine,
+eager PyTorch fp32 by default (what the runs validate with); ``auto`` is refused: it may choose
+int8 for one file and bf16 for another, and the comparison would no longer be of the weights. Each weights file is tracked with every
 crop resampling (``bilinear``, ``bicubic-aa``); ``--apply`` writes the better one into each
 weights file's model card (``crop_resampling``), which makes it that file's default. The bench is
 never used for this choice.
@@ -25,24 +27,32 @@ from siamfc.training.validation import tracking_auc, tracking_sequences
 from siamfc.utils.provenance import made_by
 
 
-def main() -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", help="a training run folder (its config.yaml and run.json name the data and split)")
     ap.add_argument("--weights", nargs="+", required=True, help="shipped names or files")
-    ap.add_argument("--backend", default="auto")
-    ap.add_argument("--precision", default="auto")
+    # One engine for every file: not auto, whose choice depends on each file's precision checks.
+    ap.add_argument("--backend", default="torch", choices=("torch", "openvino", "onnxruntime"))
+    ap.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     ap.add_argument("--json", required=True, help="where to write the scores")
     ap.add_argument("--apply", action="store_true", help="record the better resampling in each model card")
     ap.add_argument("--reuse", action="store_true", help="take weights already scored in --json from there")
-    args = ap.parse_args()
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     run = Path(args.run)
     cfg = TrainConfig.load(run / "config.yaml")
     data = json.loads((run / "run.json").read_text())["data"]
     split = split_and_filter(load_sequences(data), cfg)
     seqs = tracking_sequences(split.val, cfg.val_track_sequences, cfg.val_track_min_frames, cfg.seed)
+    engine = f"{args.backend}/{args.precision}"
     earlier = json.loads(Path(args.json).read_text()) if args.reuse and Path(args.json).is_file() else {}
+    if earlier and earlier.get("made_by", {}).get("engine") != engine:
+        earlier = {}  # scored on another engine: not comparable, score again
     out = {
-        "made_by": made_by(weights=False, engine=f"{args.backend}/{args.precision}"),
+        "made_by": made_by(weights=False, engine=engine),
         "run": str(run),
         "sequences": [s.name for s in seqs],
         "max_frames": cfg.val_track_max_frames,

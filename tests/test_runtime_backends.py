@@ -165,16 +165,18 @@ def test_torch_compile_matches_eager(model, crops, reference_scores):
 def test_auto_precision_candidates_are_only_what_was_verified(monkeypatch):
     monkeypatch.setattr(select, "cpu_has_bf16", lambda: True)
     monkeypatch.setattr(select, "cpu_has_int8", lambda: True)
-    assert select.candidates("openvino", "auto", int8_ready=True) == ["int8", "bf16", "fp32"]
-    assert select.candidates("openvino", "auto", int8_ready=False) == ["bf16", "fp32"]  # no checked int8 graph
-    assert select.candidates("torch", "auto", int8_ready=True) == ["bf16", "fp32"]  # int8 is OpenVINO's
-    assert select.candidates("onnxruntime", "auto", int8_ready=True) == ["fp32"]
-    assert select.candidates("openvino", "auto", alexnet=False, int8_ready=True) == ["fp32"]  # custom backbones
-    assert select.candidates("openvino", "auto", device="cuda") == ["fp32"]
+    both = {"int8_ready": True, "bf16_ready": True}
+    assert select.candidates("openvino", "auto", **both) == ["int8", "bf16", "fp32"]
+    assert select.candidates("openvino", "auto", bf16_ready=True) == ["bf16", "fp32"]  # no checked int8 graph
+    assert select.candidates("openvino", "auto", int8_ready=True) == ["int8", "fp32"]  # bf16 not checked
+    assert select.candidates("torch", "auto", **both) == ["bf16", "fp32"]  # int8 is OpenVINO's
+    assert select.candidates("onnxruntime", "auto", **both) == ["fp32"]
+    assert select.candidates("openvino", "auto", alexnet=False, **both) == ["fp32"]  # custom backbones
+    assert select.candidates("openvino", "auto", device="cuda", **both) == ["fp32"]
     assert select.candidates("openvino", "bf16") == ["bf16"]  # explicit: only that
     monkeypatch.setattr(select, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(select, "cpu_has_int8", lambda: False)
-    assert select.candidates("openvino", "auto", int8_ready=True) == ["fp32"]
+    assert select.candidates("openvino", "auto", **both) == ["fp32"]
 
 
 class _FakeEngine:

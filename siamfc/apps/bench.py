@@ -247,6 +247,22 @@ def machine_line() -> str:
     )
 
 
+def autotune_note(backend: str, threads: int | None = None) -> tuple[str, dict | None]:
+    """What ``precision auto`` has cached for ``backend`` on this machine (the ranking it builds the
+    winner of, :func:`siamfc.runtime.select.fastest`), and how to measure it again: a line and the entry."""
+    from siamfc.runtime.select import autotune_entry
+
+    path, key, entry = autotune_entry(backend, threads)
+    if entry is None:
+        return f"auto on {backend}: no ranking cached for {key} (a single candidate is not measured)", None
+    ranked = ", ".join(f"{p} {ms:.1f} ms" for p, ms in sorted(entry["ms"].items(), key=lambda item: item[1]))
+    line = (
+        f"auto on {backend} uses the ranking cached for {key}: {ranked} ({entry.get('what', 'ms a step')}, "
+        f"measured {entry.get('measured', '?')}); measure it again: siamfc bench --retune (or delete {path})"
+    )
+    return line, dict(entry, key=key, file=str(path))
+
+
 def rss_mb(field: str = "VmRSS") -> float:
     """Resident memory of this process in MiB: now (``VmRSS``) or its peak (``VmHWM``); Linux, NaN elsewhere.
 
@@ -353,6 +369,7 @@ def run_command(
     video=None,
     box=None,
     memory: bool = False,
+    retune: bool = False,
     json_out=None,
     overrides: dict | None = None,
 ) -> dict:
@@ -362,7 +379,7 @@ def run_command(
     from siamfc.io.files import write_text_atomic
     from siamfc.model.weights import load_weights
     from siamfc.runtime import TorchEngine
-    from siamfc.runtime.select import int8_export, unavailable
+    from siamfc.runtime.select import forget_autotune, int8_export, unavailable
     from siamfc.tracking import SiamFCTracker, get_params
     from siamfc.tracking.tracker import card_resampling
     from siamfc.utils.provenance import made_by
@@ -373,6 +390,8 @@ def run_command(
         raise ConfigError("--frames must be at least 5 and --rounds at least 1")
     size = parse_size(size)
     model = load_weights(weights)
+    if retune:
+        print(f"retune: deleted {forget_autotune()}; auto measures its candidates again")
 
     resampling = card_resampling(weights)  # every configuration, the reference too, crops alike
     names = configs or list(CONFIGS)
@@ -446,6 +465,10 @@ def run_command(
             f"bf16 {rates['bf16'] / (flops / 1e9):.0f} fps, int8 {rates['int8'] / (flops / 1e9):.0f} fps)"
         )
         print(format_table(rows))
+    auto_row = next((r for rows in report["results"].values() for r in rows["rows"] if r["config"] == "auto"), None)
+    if auto_row is not None:
+        line, report["autotune"] = autotune_note(auto_row["engine"].split()[0], threads)
+        print(line)
     if memory:
         report["memory"] = {name: measure_memory(*CONFIGS[name], size=size) for name in ("auto", "torch fp32")}
         report["memory"]["auto, empty cache"] = measure_memory(*CONFIGS["auto"], size=size, cold=True)

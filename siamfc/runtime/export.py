@@ -86,8 +86,12 @@ def weights_digest(model) -> str:
     return h.hexdigest()[:16]
 
 
-def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
-    """Write ``model`` (a SiamFC with the AlexNet embedding) as a deployable folder; see the module doc."""
+def export(model, out_dir, format: str = "onnx", opset: int = 17, resampling: str | None = None) -> Path:
+    """Write ``model`` (a SiamFC with the AlexNet embedding) as a deployable folder; see the module doc.
+
+    ``resampling``: the crop resampling the weights expect (their card's ``crop_resampling``),
+    recorded so that a tracker running the folder alone crops as they need (:func:`export_resampling`).
+    """
     if format not in FORMATS:
         raise SiamFCError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if not isinstance(getattr(model, "backbone", None), AlexNetEmbedding):
@@ -144,6 +148,8 @@ def export(model, out_dir, format: str = "onnx", opset: int = 17) -> Path:
         "bias": model.head.bias.detach().item(),
         "toolchain": toolchain(format),
     }
+    if resampling:
+        manifest["crop_resampling"] = resampling
     write_manifest(out_dir, manifest, files)
     return out_dir
 
@@ -208,6 +214,13 @@ def read_manifest(export_dir) -> dict:
         if not any(f"{name}{ext}" in files for ext in (".onnx", ".xml")):
             raise WeightsError(f"{export_dir} has no {name} graph")
     return manifest
+
+
+def export_resampling(export_dir) -> str | None:
+    """The crop resampling an export folder was made for: its ``crop_resampling``, else (an int8
+    graph) the resampling of its calibration crops; None if it records neither."""
+    manifest = read_manifest(export_dir)
+    return manifest.get("crop_resampling") or (manifest.get("calibration") or {}).get("resampling")
 
 
 def stale_reason(manifest: dict, keys=None) -> str | None:

@@ -165,11 +165,13 @@ def quantize(
     return out_dir
 
 
-def record_accuracy(int8_dir, accuracy: dict) -> None:
-    """Add the fp32-vs-int8 accuracy check to an int8 export's manifest (``accuracy``; its
-    ``within_bound`` decides whether ``precision auto`` may choose int8 for these weights)."""
+def record_check(int8_dir, check: dict) -> None:
+    """Write the int8 graph's check on held-out video (:func:`siamfc.evaluation.precision_check.make_check`)
+    into its manifest as ``check``: what lets ``precision auto`` choose it (:mod:`siamfc.runtime.checks`).
+    An older bench-based ``accuracy`` record is dropped: the bench decides nothing."""
     int8_dir = Path(int8_dir)
     manifest = read_manifest(int8_dir)
     files = list(manifest.pop("files"))
-    manifest["accuracy"] = accuracy
+    manifest.pop("accuracy", None)
+    manifest["check"] = check
     write_manifest(int8_dir, manifest, files)

@@ -90,17 +90,17 @@ class SiamFCTracker:
         device: torch device for the network.
         backend: ``auto`` (default: the fastest installed), ``torch``, ``torch-compile``,
             ``onnxruntime`` or ``openvino`` (see :mod:`siamfc.runtime`).
-        precision: ``auto`` (default: the fastest of the precisions verified for these weights on
-            this CPU -- int8, bf16, fp32 -- measured once and cached; see docs/speed.md), ``fp32``,
-            ``bf16`` or ``int8`` (OpenVINO, with an int8 graph made for these weights). The correlation is always fp32.
+        precision: ``auto`` (default: the fastest on this CPU of fp32 and the reduced precisions
+            checked for these weights on held-out video, see :mod:`siamfc.runtime.select`),
+            ``fp32``, ``bf16`` or ``int8``. The correlation is always fp32.
         threads: threads of the network: the ONNX Runtime / OpenVINO session's, or PyTorch's
             (``torch.set_num_threads``, which is process-wide).
         engine: an already built :class:`~siamfc.runtime.Engine` (shared between trackers).
         exported: an export folder (``siamfc export``) for the onnxruntime / openvino backends.
         resampling: how crops are resized, ``bilinear`` or ``bicubic-aa`` (the authors' MATLAB
-            ``imresize``; see :mod:`siamfc.tracking.crop`). Default: the ``crop_resampling`` of the
-            weights' model card, ``bilinear`` where the card has none or no weights file is used
-            (a ``model`` or ``engine`` given directly).
+            ``imresize``; see :mod:`siamfc.tracking.crop`). Default: the one ``exported`` records,
+            else the ``crop_resampling`` of the weights' model card, ``bilinear`` where the card has
+            none or no weights file is used (a ``model`` or ``engine`` given directly).
         lost_threshold: the peak score below which the target counts as lost (:attr:`lost`). Default:
             the ``lost.threshold`` of the weights' model card (:mod:`siamfc.tracking.lost`), None (never
             lost) where the card has none or no weights file is used.
@@ -136,8 +136,13 @@ class SiamFCTracker:
         lost_threshold: float | None = None,
         **overrides,
     ):
-        # The card of ``weights`` names the crops its network expects; a bare model object has no card.
+        # The card of ``weights`` names the crops its network expects; a bare model object has no card;
+        # an export folder records the crops it was made for (an int8 graph: calibrated on).
         has_card = engine is None and (model is None or weights is not None)
+        if resampling is None and exported is not None and engine is None:
+            from siamfc.runtime.export import export_resampling
+
+            resampling = export_resampling(exported)
         self.resampling = resampling or card_resampling(weights, has_file=has_card)
         if self.resampling not in RESAMPLINGS:
             raise ConfigError(f"unknown crop resampling {self.resampling!r}; choose one of {', '.join(RESAMPLINGS)}")

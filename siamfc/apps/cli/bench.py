@@ -13,7 +13,9 @@ fp32 PyTorch with channels-first tensors, what existing re-implementations run).
 
 --video PATH adds end-to-end throughput on a video file, decoding included (inline vs. in a
 background thread). --memory measures the resident memory of a tracker in a fresh process.
---json OUT writes every number."""
+--json OUT writes every number. The last line says which precision ranking `--precision auto`
+has cached on this machine (measured once, the fastest checked precision wins) and how to measure
+it again (--retune)."""
 
 
 def add_arguments(p) -> None:
@@ -46,6 +48,11 @@ def add_arguments(p) -> None:
         action="store_true",
         help="also measure a tracker's resident memory and build time in fresh processes (warm and empty cache)",
     )
+    p.add_argument(
+        "--retune",
+        action="store_true",
+        help="forget the precision ranking auto cached on this machine (autotune.json) and measure it again",
+    )
     p.add_argument("--json", metavar="OUT", help="write every number as JSON here")
     # The configurations choose the engines and devices; the weights and parameters are the tracker's.
     add_tracker_options(p, engine=False, device=False, several_params=True)
@@ -67,6 +74,7 @@ def run(args) -> int:
         video=args.video,
         box=args.box,
         memory=args.memory,
+        retune=args.retune,
         json_out=args.json,
         overrides=overrides(args),
     )

@@ -68,8 +68,9 @@ def add_tracker_options(
         choices=PRECISIONS,
         help="network precision; int8 runs an int8 graph calibrated for the weights (shipped "
         "ones have one; siamfc export --precision int8 makes one) on OpenVINO; auto = the "
-        "fastest of the precisions verified for the weights on this CPU, measured once and "
-        "cached; the correlation is always fp32 (default: %(default)s)",
+        "fastest on this CPU of fp32 and the precisions whose check on held-out video holds "
+        "for the weights (siamfc export --check), measured once and cached (siamfc bench "
+        "--retune measures again); the correlation is always fp32 (default: %(default)s)",
     )
     g.add_argument(
         "--resampling",
@@ -82,7 +83,8 @@ def add_tracker_options(
     g.add_argument(
         "--exported",
         metavar="DIR",
-        help="run this export folder (siamfc export) with --backend onnxruntime or openvino",
+        help="run this export folder (siamfc export) with --backend onnxruntime or openvino; it runs "
+        "the precision it holds and, with --weights, only if exported from them",
     )
 
 
