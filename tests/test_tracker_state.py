@@ -184,3 +184,17 @@ def test_opencv_style_adapter():
     wrapped = siamfc.TrackerSiamFC(SiamFCTracker(SiamFC(PooledPixels())))
     wrapped.init(video[0], (130.5, 86.5, 40, 48))
     assert wrapped.update(video[1])[0] is True
+
+
+def test_upsampling_matrix_is_opencvs_bicubic_resize():
+    """The tracker upsamples score maps as one matrix product; it must be OpenCV's bicubic resize."""
+    import cv2
+
+    from siamfc.tracking.tracker import upsampling_matrix
+
+    maps = np.random.default_rng(3).standard_normal((3, 17, 17)).astype(np.float32)
+    a = upsampling_matrix(17, 272)
+    for m in maps:
+        ref = cv2.resize(m, (272, 272), interpolation=cv2.INTER_CUBIC)
+        np.testing.assert_allclose(a @ m @ a.T, ref, rtol=0, atol=1e-6 * np.abs(ref).max())
+        assert np.argmax(a @ m @ a.T) == np.argmax(ref)

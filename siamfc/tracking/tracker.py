@@ -71,6 +71,15 @@ def card_resampling(weights=None, has_file: bool = True) -> str:
     return value
 
 
+def upsampling_matrix(size: int, out_size: int) -> np.ndarray:
+    """``(out_size, size)`` float32 matrix ``A`` with ``A @ M @ A.T`` = OpenCV's bicubic resize of a
+    ``(size, size)`` map to ``(out_size, out_size)`` (a = -0.75, OpenCV's borders), up to float32
+    rounding: the resize is linear and separable, so each column of ``A`` is the resize of a unit
+    vector along one axis. One small matrix product for all S maps instead of S ``cv2.resize``
+    calls (docs/speed.md: the post-processing share of a step)."""
+    return cv2.resize(np.eye(size, dtype=np.float32), (size, out_size), interpolation=cv2.INTER_CUBIC)
+
+
 def hann_window(size: int) -> np.ndarray:
     """Outer product of Hann windows, normalised to sum 1."""
     h = np.hanning(size)
@@ -169,6 +178,8 @@ class SiamFCTracker:
         self.stride = engine.stride
         self.upscale_size = p.response_up * ((p.instance_size - p.exemplar_size) // self.stride + 1)
         self.window = hann_window(self.upscale_size)
+        self._window_term = p.window_influence * self.window  # the cosine window's share, added every step
+        self._up = upsampling_matrix(self.upscale_size // p.response_up, self.upscale_size)
         self.scale_factors = p.scale_step ** np.linspace(-(p.num_scales // 2), p.num_scales // 2, p.num_scales)
         self.penalties = np.full(p.num_scales, p.scale_penalty)
         self.penalties[p.num_scales // 2] = 1.0
@@ -266,8 +277,8 @@ class SiamFCTracker:
         scale_id, up = self.pick_scale(responses)
         score = float(responses[scale_id].max())
         response = up - up.min()
-        response /= response.sum() + 1e-16
-        response = (1 - p.window_influence) * response + p.window_influence * self.window
+        response *= (1 - p.window_influence) / (response.sum() + 1e-16)  # normalised to sum 1, weighted
+        response = response + self._window_term
         row, col = np.unravel_index(int(np.argmax(response)), response.shape)
         self.last_responses, self.last_response, self.last_windowed = responses, up, response
         self.last_scale_id, self.last_peak, self.last_score = scale_id, (int(row), int(col)), score
@@ -290,9 +301,10 @@ class SiamFCTracker:
         box = (self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h)
         return TrackResult((float(box[0]), float(box[1]), float(box[2]), float(box[3])), score)
 
-    def upsample(self, score_map: np.ndarray) -> np.ndarray:
-        """One ``(17, 17)`` map, bicubic (OpenCV, a = -0.75) to ``(272, 272)`` (``response_up`` ×)."""
-        return cv2.resize(score_map, (self.upscale_size, self.upscale_size), interpolation=cv2.INTER_CUBIC)
+    def upsample(self, score_maps: np.ndarray) -> np.ndarray:
+        """``(17, 17)`` maps (or ``(S, 17, 17)``), bicubic (OpenCV's, a = -0.75) to ``(272, 272)``
+        (``response_up`` ×), as :func:`upsampling_matrix` products."""
+        return self._up @ np.asarray(score_maps, dtype=np.float32) @ self._up.T
 
     def raw_peak_scale(self, responses: np.ndarray) -> int:
         """The scale whose penalised *raw* ``(17, 17)`` peak is highest (``pick_scale_on_raw``)."""
@@ -319,6 +331,6 @@ class SiamFCTracker:
         if self.params.pick_scale_on_raw if on_raw is None else on_raw:
             scale_id = self.raw_peak_scale(responses)
             return scale_id, self.upsample(responses[scale_id])
-        up = [self.upsample(r) for r in responses]
-        scale_id = int(np.argmax([u.max() for u in up] * self.penalties))
+        up = self.upsample(responses)
+        scale_id = int(np.argmax(up.reshape(len(up), -1).max(axis=1) * self.penalties))
         return scale_id, up[scale_id]
