@@ -10,7 +10,8 @@ same size spread across the frame (what is in a box does not change what a step 
 The two sides take turns, in alternating order, for ``rounds`` passes each, so that a slow spell
 of a shared machine hits both alike. Per side: the median over passes of the mean step (all N
 targets, ms; fps = 1000 / ms) with its crop / network / post-processing parts, and the ratio
-separate / batched (the median of the per-round ratios). Each pass starts afresh (``add`` /
+separate / batched (the median of the per-round ratios); also the process's CPU seconds per step
+(the work done, less sensitive to other people's load than the wall clock). Each pass starts afresh (``add`` /
 ``init`` on frame 0 and the first update are not timed: the first update after the number of
 targets changes may compile the network for the new batch).
 """
@@ -40,19 +41,22 @@ def target_boxes(first_box, n: int, frame_width: int) -> list[tuple[float, float
 
 def _timed_pass(start, step, frames):
     """``start(frames[0])`` and the first ``step`` (untimed: first-frame seconds), then ``step(frame)
-    -> (boxes, (crop, network, post) seconds)`` on the rest: (first, step seconds, parts, boxes)."""
+    -> (boxes, (crop, network, post) seconds)`` on the rest: (first, step seconds, parts, boxes,
+    CPU seconds of the process per step)."""
     t0 = time.perf_counter()
     start(frames[0])
     step(frames[1])
     first = time.perf_counter() - t0
     steps, parts, boxes = [], [], []
+    cpu = time.process_time()
     for frame in frames[2:]:
         t0 = time.perf_counter()
         out, timings = step(frame)
         steps.append(time.perf_counter() - t0)
         parts.append(timings)
         boxes.append(out)
-    return first, steps, parts, np.array(boxes)
+    cpu = (time.process_time() - cpu) / len(steps)
+    return first, steps, parts, np.array(boxes), cpu
 
 
 def _pass_batched(engine, options, frames, boxes):
@@ -85,16 +89,19 @@ def _pass_separate(engine, options, frames, boxes):
 
 
 def _summary(passes) -> dict:
-    step = 1000 * float(np.median([np.mean(steps) for _, steps, _, _ in passes]))
-    crop, net, post = (1000 * np.median([p for _, _, parts, _ in passes for p in parts], axis=0)).tolist()
+    step = 1000 * float(np.median([np.mean(p[1]) for p in passes]))
+    crop, net, post = (1000 * np.median([t for p in passes for t in p[2]], axis=0)).tolist()
     return {
         "fps": 1000 / step,
         "step_ms": step,
         "crop_ms": crop,
         "network_ms": net,
         "post_ms": post,
+        # CPU time of the process (all its threads) per step: the work done, which other people's
+        # load on a shared machine changes less than the wall clock.
+        "cpu_ms": 1000 * float(np.median([p[4] for p in passes])),
         "first_frame_ms": 1000 * passes[0][0],
-        "pass_step_ms": [1000 * float(np.mean(steps)) for _, steps, _, _ in passes],
+        "pass_step_ms": [1000 * float(np.mean(p[1])) for p in passes],
     }
 
 
@@ -114,6 +121,7 @@ def compare_targets(engine, frames, boxes, *, params="3s", resampling="bilinear"
         "separate": _summary(separate),
         "ratio": float(np.median(ratios)),
         "round_ratios": [float(v) for v in ratios],
+        "cpu_ratio": float(np.median([s[4] / b[4] for b, s in zip(batched, separate)])),
         "max_box_difference_px": float(np.abs(batched[-1][3] - separate[-1][3]).max()),
     }
 
@@ -130,8 +138,8 @@ def isa_line() -> str:
 def format_targets_table(rows: list[dict]) -> str:
     lines = [
         "| config | targets | batched fps | separate fps | batched ms (crop / network / post) "
-        "| separate ms (crop / network / post) | × separate | max box diff px |",
-        "|---|---:|---:|---:|---|---|---:|---:|",
+        "| separate ms (crop / network / post) | × separate | CPU ms batched / separate | max box diff px |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|",
     ]
     for r in rows:
         b, s = r["batched"], r["separate"]
@@ -139,7 +147,7 @@ def format_targets_table(rows: list[dict]) -> str:
             f"| {r['config']} | {r['targets']} | {b['fps']:.1f} | {s['fps']:.1f} | "
             f"{b['step_ms']:.1f} ({b['crop_ms']:.1f} / {b['network_ms']:.1f} / {b['post_ms']:.1f}) | "
             f"{s['step_ms']:.1f} ({s['crop_ms']:.1f} / {s['network_ms']:.1f} / {s['post_ms']:.1f}) | "
-            f"{r['ratio']:.2f} | {r['max_box_difference_px']:.3g} |"
+            f"{r['ratio']:.2f} | {b['cpu_ms']:.1f} / {s['cpu_ms']:.1f} | {r['max_box_difference_px']:.3g} |"
         )
     return "\n".join(lines)
 
