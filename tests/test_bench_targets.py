@@ -26,9 +26,9 @@ def test_compare_targets_times_both_sides_on_the_same_boxes():
     scene = Scene(0)
     frames = [scene.frame((160 + 2 * i, 120)) for i in range(6)]
     row = compare_targets(engine, frames, target_boxes(Scene.box((160, 120)), 3, 320), rounds=2)
-    assert row["targets"] == 3 and len(row["round_ratios"]) == 2 and row["ratio"] > 0
-    assert row["max_box_difference_px"] < 1e-6  # the same tracking on both sides
-    for side in ("batched", "separate"):
+    assert row["targets"] == 3 and len(row["round_ratios"]) == 2 and row["ratio"] > 0 and row["ratio_1_worker"] > 0
+    assert row["max_box_difference_px"] < 1e-6  # the same tracking on every side
+    for side in ("batched", "batched_1_worker", "separate"):
         s = row[side]
         assert len(s["pass_step_ms"]) == 2 and s["fps"] == 1000 / s["step_ms"]
         assert s["crop_ms"] > 0 and s["network_ms"] > 0 and s["post_ms"] > 0
@@ -44,4 +44,5 @@ def test_bench_targets_writes_every_number_with_its_command(tmp_path, capsys):
     assert [r["targets"] for r in result["rows"]] == [1, 2] and result["engine"].startswith("torch fp32")
     assert result["rows"][0]["max_box_difference_px"] == 0  # one target: the single tracker exactly
     assert "AMX flags" in report["isa"] and report["size"] == [320, 180] and "× separate" in printed
+    assert len(report["load_average_before"]) == len(report["load_average_after"]) == 3
     assert report["made_by"]["command"] == " ".join(["siamfc", *argv, "--configs", "'torch fp32'", "--json", str(out)])

@@ -9,7 +9,7 @@ from conftest import HAS_ORT, HAS_OV
 from synthetic_scene import PooledPixels, Scene
 
 from siamfc.apps.bench import demo_frames
-from siamfc.errors import InvalidBoxError, InvalidFrameError, TrackerStateError
+from siamfc.errors import ConfigError, InvalidBoxError, InvalidFrameError, TrackerStateError
 from siamfc.model import SiamFC
 from siamfc.model.weights import load_weights
 from siamfc.runtime import Engine, TorchEngine, create_engine
@@ -95,10 +95,11 @@ def scene_frames(n: int):
     return out, Scene.box((100, 100)), Scene.box((220, 140))
 
 
-def test_targets_come_and_go_between_frames_each_as_its_own_tracker():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_targets_come_and_go_between_frames_each_as_its_own_tracker(workers):
     engine = TorchEngine(SiamFC(PooledPixels()), "fp32", fuse=False)
     video, box_a, box_b = scene_frames(9)
-    multi = MultiTargetTracker(engine=engine)
+    multi = MultiTargetTracker(engine=engine, workers=workers)  # 2: crops and post-processing in threads
     assert multi.update(video[0]) == {} and len(multi) == 0  # nothing to track yet
     a = multi.add(video[0], box_a)
     alone_a = SiamFCTracker(engine=engine)
@@ -138,4 +139,6 @@ def test_bad_input_is_one_clear_error_and_changes_nothing():
     assert multi.ids == [a] and multi.add(video[0], box_b) == a + 1  # failed adds took no id
     multi.remove(a)
     multi.remove(a + 1)
+    with pytest.raises(ConfigError, match="workers must be a whole number >= 1, got 0"):
+        MultiTargetTracker(SiamFC(PooledPixels()), workers=0)
     assert multi.add(video[0][:120, :160], (10, 10, 40, 40)) == a + 2  # empty again: any frame size

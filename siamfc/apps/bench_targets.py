@@ -1,19 +1,22 @@
 """Many targets, side by side (``siamfc bench --targets N``): one batched tracker against N separate ones.
 
-Both sides track the same N targets through the same frames with the same engine (built once
-and shared): the batched side is one :class:`~siamfc.tracking.MultiTargetTracker` (the N*S search
-crops through the network in one call), the separate side N :class:`~siamfc.tracking.SiamFCTracker`
-updated one after the other. The frames are the bundled Crossing sequence resized to ``size``
-(decoded before the clock starts); the targets are its annotated pedestrian and N - 1 boxes of the
-same size spread across the frame (what is in a box does not change what a step costs).
+Every side tracks the same N targets through the same frames with the same engine (built once
+and shared): ``batched`` is one :class:`~siamfc.tracking.MultiTargetTracker` (the N*S search crops
+through the network in one call; the targets' crops and post-processing in threads),
+``batched_1_worker`` the same with ``workers=1`` (what the one network call alone gives), and
+``separate`` N :class:`~siamfc.tracking.SiamFCTracker` updated one after the other. The frames
+are the bundled Crossing sequence resized to ``size`` (decoded before the clock starts); the
+targets are its annotated pedestrian and N - 1 boxes of the same size spread across the frame
+(what is in a box does not change what a step costs).
 
-The two sides take turns, in alternating order, for ``rounds`` passes each, so that a slow spell
-of a shared machine hits both alike. Per side: the median over passes of the mean step (all N
-targets, ms; fps = 1000 / ms) with its crop / network / post-processing parts, and the ratio
-separate / batched (the median of the per-round ratios); also the process's CPU seconds per step
-(the work done, less sensitive to other people's load than the wall clock). Each pass starts afresh (``add`` /
-``init`` on frame 0 and the first update are not timed: the first update after the number of
-targets changes may compile the network for the new batch).
+The sides take turns, in a rotated order, for ``rounds`` passes each, so that a slow spell of a
+shared machine hits them alike. Per side: the median over passes of the mean step (all N targets,
+ms; fps = 1000 / ms) with its crop / network / post-processing parts, and the process's CPU
+seconds per step (the work done, which other people's load changes less than the wall clock);
+the ratios separate / batched are medians of the per-round ratios. Each pass starts afresh
+(``add`` / ``init`` on frame 0 and the first update are not timed: the first update after the
+number of targets changes may compile the network for the new batch). The load average of the
+machine before and after is recorded with the numbers.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def _timed_pass(start, step, frames):
 
 
 def _pass_batched(engine, options, frames, boxes):
+    """One pass of one MultiTargetTracker (``options`` may set its ``workers``)."""
     from siamfc.tracking import MultiTargetTracker
 
     tracker = MultiTargetTracker(engine=engine, **options)
@@ -106,23 +110,38 @@ def _summary(passes) -> dict:
 
 
 def compare_targets(engine, frames, boxes, *, params="3s", resampling="bilinear", rounds: int = 5) -> dict:
-    """Batched against separate on ``boxes`` (see the module doc): both sides' timings, the ratio
-    separate / batched, and the largest box difference between the two sides (pixels)."""
+    """Batched against separate on ``boxes`` (see the module doc): each side's timings, the ratios
+    separate / batched, and the largest box difference between the sides (pixels).
+
+    Three sides: ``batched`` (the default tracker: crops and post-processing in threads),
+    ``batched_1_worker`` (the same with ``workers=1``: what the batched network call alone gives)
+    and ``separate``; each round runs them in a rotated order."""
     options = {"params": params, "resampling": resampling}
-    batched, separate = [], []
+    sides = {
+        "batched": lambda: _pass_batched(engine, options, frames, boxes),
+        "batched_1_worker": lambda: _pass_batched(engine, dict(options, workers=1), frames, boxes),
+        "separate": lambda: _pass_separate(engine, options, frames, boxes),
+    }
+    passes = {name: [] for name in sides}
     for r in range(rounds):
-        sides = [(_pass_batched, batched), (_pass_separate, separate)]
-        for run, out in sides if r % 2 == 0 else sides[::-1]:
-            out.append(run(engine, options, frames, boxes))
-    ratios = [np.mean(s[1]) / np.mean(b[1]) for b, s in zip(batched, separate)]
+        names = list(sides)
+        for name in names[r % 3 :] + names[: r % 3]:
+            passes[name].append(sides[name]())
+
+    def ratio(side, field=1, mean=np.mean):
+        return float(np.median([mean(s[field]) / mean(b[field]) for b, s in zip(passes[side], passes["separate"])]))
+
+    separate = passes["separate"][-1][3]
     return {
         "targets": len(boxes),
-        "batched": _summary(batched),
-        "separate": _summary(separate),
-        "ratio": float(np.median(ratios)),
-        "round_ratios": [float(v) for v in ratios],
-        "cpu_ratio": float(np.median([s[4] / b[4] for b, s in zip(batched, separate)])),
-        "max_box_difference_px": float(np.abs(batched[-1][3] - separate[-1][3]).max()),
+        **{name: _summary(runs) for name, runs in passes.items()},
+        "ratio": ratio("batched"),
+        "ratio_1_worker": ratio("batched_1_worker"),
+        "round_ratios": [float(np.mean(s[1]) / np.mean(b[1])) for b, s in zip(passes["batched"], passes["separate"])],
+        "cpu_ratio": ratio("batched", 4, float),
+        "max_box_difference_px": float(
+            max(np.abs(passes[name][-1][3] - separate).max() for name in ("batched", "batched_1_worker"))
+        ),
     }
 
 
@@ -137,18 +156,16 @@ def isa_line() -> str:
 
 def format_targets_table(rows: list[dict]) -> str:
     lines = [
-        "| config | targets | batched fps | separate fps | batched ms (crop / network / post) "
-        "| separate ms (crop / network / post) | × separate | CPU ms batched / separate | max box diff px |",
-        "|---|---:|---:|---:|---|---|---:|---:|---:|",
+        "| config | targets | side | fps | ms / step | crop | network | post | CPU ms / step | × separate |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    ratios = {"batched": "ratio", "batched_1_worker": "ratio_1_worker"}
     for r in rows:
-        b, s = r["batched"], r["separate"]
-        lines.append(
-            f"| {r['config']} | {r['targets']} | {b['fps']:.1f} | {s['fps']:.1f} | "
-            f"{b['step_ms']:.1f} ({b['crop_ms']:.1f} / {b['network_ms']:.1f} / {b['post_ms']:.1f}) | "
-            f"{s['step_ms']:.1f} ({s['crop_ms']:.1f} / {s['network_ms']:.1f} / {s['post_ms']:.1f}) | "
-            f"{r['ratio']:.2f} | {b['cpu_ms']:.1f} / {s['cpu_ms']:.1f} | {r['max_box_difference_px']:.3g} |"
-        )
+        for side in ("batched", "batched_1_worker", "separate"):
+            t = r[side]
+            times = " | ".join(f"{t[k]:.1f}" for k in ("step_ms", "crop_ms", "network_ms", "post_ms", "cpu_ms"))
+            ratio = f"{r[ratios[side]]:.2f}" if side in ratios else "1"
+            lines.append(f"| {r['config']} | {r['targets']} | {side} | {t['fps']:.1f} | {times} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -204,6 +221,7 @@ def run_targets_command(
         "frames": len(decoded),
         "rounds": rounds,
         "resampling": resampling,
+        "load_average_before": list(os.getloadavg()),
         "skipped_why": skipped,
         "results": {},
     }
@@ -233,6 +251,11 @@ def run_targets_command(
             report["results"].setdefault(name, {})[ps] = {"engine": engine.describe(), "kernels": kernels, "rows": rows}
             print(f"\n{name} ({engine.describe()}), SiamFC-{ps}" + (f"; convolutions: {kernels}" if kernels else ""))
             print(format_targets_table(rows))
+            print(
+                f"boxes: batched and separate differ by at most {max(r['max_box_difference_px'] for r in rows):.3g} px"
+            )
+    report["load_average_after"] = list(os.getloadavg())
+    print(f"load average (1, 5, 15 min) before {report['load_average_before']}, after {report['load_average_after']}")
     if json_out:
         write_text_atomic(json_out, json.dumps(report, indent=2) + "\n")
         print(f"wrote {json_out}")
