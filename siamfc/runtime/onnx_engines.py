@@ -215,7 +215,7 @@ class OpenVINOEngine(ExportedEngine):
                 continue
             for op in compiled.get_runtime_model().get_ordered_ops():
                 info = op.get_rt_info()
-                if info["layerType"].astype(str) == "Convolution" and "primitiveType" in info:
+                if "layerType" in info and "primitiveType" in info and info["layerType"].astype(str) == "Convolution":
                     kernels.add(info["primitiveType"].astype(str))
         return sorted(kernels)
 
