@@ -4,6 +4,10 @@ import siamfc
 tracker = siamfc.SiamFCTracker()            # the shipped weights, SiamFC-3s parameters
 tracker.init(frame, (x, y, w, h))           # BGR uint8 frame, 0-based pixel box
 box, score = tracker.update(next_frame)
+
+targets = siamfc.MultiTargetTracker()      # many objects, one network call per frame
+ids = [targets.add(frame, box) for box in boxes]
+results = targets.update(next_frame)        # {id: (box, score)}
 """
 
 from siamfc.errors import (
@@ -17,13 +21,22 @@ from siamfc.errors import (
 )
 from siamfc.model import SiamFC
 from siamfc.model.weights import DEFAULT_WEIGHTS, load_weights, save_weights
-from siamfc.tracking import SiamFCTracker, TrackerParams, TrackerSiamFC, TrackerSiamFC_create, create, get_params
+from siamfc.tracking import (
+    MultiTargetTracker,
+    SiamFCTracker,
+    TrackerParams,
+    TrackerSiamFC,
+    TrackerSiamFC_create,
+    create,
+    get_params,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SiamFC",
     "SiamFCTracker",
+    "MultiTargetTracker",
     "TrackerParams",
     "TrackerSiamFC",
     "TrackerSiamFC_create",

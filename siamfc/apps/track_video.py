@@ -83,6 +83,34 @@ def select_box(frame: np.ndarray) -> tuple[float, float, float, float]:
     return float(x), float(y), float(w), float(h)
 
 
+class AnnotatedOutput:
+    """Where annotated frames go: a video file (opened on the first frame, at its size) and/or a live
+    window. :meth:`put` returns True when the user asked to stop (``q`` or Esc in the window)."""
+
+    def __init__(self, video_out=None, fps: float | None = None, show: bool = False) -> None:
+        if video_out is not None:
+            check_video_path(video_out)
+        self.video_out, self.fps, self.show = video_out, fps, show
+        self.writer = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.video_out is not None or self.show
+
+    def put(self, annotated: np.ndarray) -> bool:
+        if self.video_out is not None:
+            if self.writer is None:
+                self.writer = VideoWriter(self.video_out, self.fps, (annotated.shape[1], annotated.shape[0]))
+            self.writer.write(annotated)
+        return self.show and _show(annotated)
+
+    def close(self) -> Path | None:
+        """Finish the video (its path; None if none was written) and close the window."""
+        if self.show:
+            _close_windows()
+        return self.writer.close() if self.writer is not None else None
+
+
 @dataclass
 class TrackRun:
     """What a run produced: ``boxes (N, 4)`` 0-based, ``scores (N,)`` (NaN for the first frame),
@@ -104,13 +132,19 @@ class TrackRun:
     def tracker_fps(self) -> float:
         return len(self.boxes) / self.tracker_seconds if self.tracker_seconds > 0 else float("nan")
 
+    #: What the boxes file holds, in the summary line (a subclass names its format).
+    boxes_format = ""
+
+    def tracked(self) -> str:
+        return f"{len(self.boxes)} frames"
+
     def summary(self) -> str:
         parts = [
-            f"tracked {len(self.boxes)} frames in {self.seconds:.1f} s "
+            f"tracked {self.tracked()} in {self.seconds:.1f} s "
             f"({self.fps:.1f} fps overall, {self.tracker_fps:.1f} fps tracker)"
         ]
         if self.boxes_file:
-            parts.append(f"boxes -> {self.boxes_file}")
+            parts.append(f"boxes{self.boxes_format} -> {self.boxes_file}")
         if self.video:
             parts.append(f"video -> {self.video}")
         return "; ".join(parts)
@@ -152,12 +186,8 @@ def track_video(
     The outputs are written even when the run is interrupted (Ctrl-C, ``q``, ``on_frame``), with
     the frames so far. Frames are not kept: memory does not grow with the video's length.
     """
-    if video_out is not None:
-        check_video_path(video_out)
-    frames = iter(frames)
-    first = next(frames, None)
-    if first is None:
-        raise DataError("the source gave no frames")
+    output = AnnotatedOutput(video_out, fps, show)
+    frames, first = first_frame(frames)
     if box is None:
         box = select_box(first)
     elif hasattr(box, "resolve"):
@@ -165,52 +195,37 @@ def track_video(
     # Initialise before the progress bar starts: a bad box or frame fails with its message alone.
     start = time.perf_counter()
     tracker.init(first, box)
-    tracker_seconds = time.perf_counter() - start
+    init_seconds = time.perf_counter() - start
     boxes, scores, lost = [tuple(float(v) for v in box)], [float("nan")], [False]
-    writer = None
-    bar = tqdm(total=total, unit="frame", desc=desc, disable=not progress, dynamic_ncols=True)
+
+    def shown(frame) -> bool:
+        annotated = None
+        if output.wanted or on_frame is not None:
+            label = f"#{len(boxes)}" + ("" if np.isnan(scores[-1]) else f"  score {scores[-1]:.2f}")
+            label += "  LOST" if lost[-1] else ""
+            annotated = draw_box(frame, boxes[-1], label=label)
+            if debug:
+                annotated = debug_frame(annotated, tracker if len(boxes) > 1 else None, scores)
+            if output.put(annotated):
+                return True
+        return on_frame is not None and on_frame(len(boxes) - 1, boxes[-1], scores[-1], annotated)
+
+    def step(frame) -> None:
+        current, score = tracker.update(frame)
+        boxes.append(tuple(float(v) for v in current))
+        scores.append(float(score))
+        lost.append(bool(getattr(tracker, "lost", False)))
+
     try:
-        frame = first
-        while True:
-            annotated = None
-            if video_out is not None or show or on_frame is not None:
-                label = f"#{len(boxes)}" + ("" if np.isnan(scores[-1]) else f"  score {scores[-1]:.2f}")
-                label += "  LOST" if lost[-1] else ""
-                annotated = draw_box(frame, boxes[-1], label=label)
-                if debug:
-                    annotated = debug_frame(annotated, tracker if len(boxes) > 1 else None, scores)
-                if video_out is not None:
-                    if writer is None:
-                        writer = VideoWriter(video_out, fps, (annotated.shape[1], annotated.shape[0]))
-                    writer.write(annotated)
-                if show and _show(annotated):
-                    break
-            bar.update(1)
-            if on_frame is not None and on_frame(len(boxes) - 1, boxes[-1], scores[-1], annotated):
-                break
-            frame = next(frames, None)
-            if frame is None:
-                break
-            t0 = time.perf_counter()
-            try:
-                current, score = tracker.update(frame)
-            except InvalidFrameError as exc:  # say which frame (e.g. a folder of mixed sizes)
-                raise InvalidFrameError(f"frame {len(boxes) + 1} of the source: {exc}") from None
-            tracker_seconds += time.perf_counter() - t0
-            boxes.append(tuple(float(v) for v in current))
-            scores.append(float(score))
-            lost.append(bool(getattr(tracker, "lost", False)))
-    except KeyboardInterrupt:
-        print(f"interrupted after {len(boxes)} frames; writing what was tracked", file=sys.stderr)
+        tracker_seconds = init_seconds + follow_frames(
+            first, frames, step, shown, total=total, progress=progress, desc=desc
+        )
     finally:
-        bar.close()
-        video = writer.close() if writer is not None else None
+        video = output.close()
         rows = np.array(boxes)
         if save_scores:  # scores and lost flags as extra columns (write_box_file keeps 0-based rows as they are)
             rows = np.column_stack([rows, scores, np.array(lost, np.float64)])
         boxes_file = write_box_file(boxes_out, rows, one_based=False) if boxes_out is not None else None
-        if show:
-            _close_windows()
     return TrackRun(
         np.array(boxes),
         np.array(scores),
@@ -220,6 +235,46 @@ def track_video(
         boxes_file,
         np.array(lost),
     )
+
+
+def first_frame(frames):
+    """``(iterator over the rest, first frame)`` of ``frames``; a DataError if there is none."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise DataError("the source gave no frames")
+    return frames, first
+
+
+def follow_frames(first, frames, step, shown, *, total=None, progress=True, desc="tracking") -> float:
+    """The tracking loop of a run, with a progress bar: ``shown(frame)`` for ``first``, then for each
+    of ``frames`` ``step(frame)`` (the tracking, timed) and ``shown(frame)``. Stops when ``shown``
+    returns True, the frames run out or the user presses Ctrl-C; returns the seconds spent in
+    ``step``. An InvalidFrameError from ``step`` is raised again naming the frame (1-based)."""
+    bar = tqdm(total=total, unit="frame", desc=desc, disable=not progress, dynamic_ncols=True)
+    seconds, done = 0.0, 1
+    try:
+        frame = first
+        while True:
+            stop = shown(frame)
+            bar.update(1)
+            if stop:
+                break
+            frame = next(frames, None)
+            if frame is None:
+                break
+            t0 = time.perf_counter()
+            try:
+                step(frame)
+            except InvalidFrameError as exc:  # say which frame (e.g. a folder of mixed sizes)
+                raise InvalidFrameError(f"frame {done + 1} of the source: {exc}") from None
+            seconds += time.perf_counter() - t0
+            done += 1
+    except KeyboardInterrupt:
+        print(f"interrupted after {done} frames; writing what was tracked", file=sys.stderr)
+    finally:
+        bar.close()
+    return seconds
 
 
 def _show(frame) -> bool:

@@ -10,6 +10,10 @@ Each track id of the wanted classes (default: 1, pedestrian) becomes a sequence 
 ``<seq>/<id>`` that spans the track's first to last frame; frames where the track has no row
 (or a row marked not considered) are NaN. ``meta['visibility']`` holds the visibility ratio
 per frame (NaN where there is no row) so training can drop heavily occluded boxes.
+
+:func:`write_mot_results` writes a tracker's results in MOTChallenge's result format
+(``frame, id, x, y, w, h, score, -1, -1, -1``; 1-based frames and pixels), what multi-object
+tools read (``siamfc track`` with several ``--box``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from siamfc.data.box_files import parse_box_text
+from siamfc.data.box_files import format_row, parse_box_text, to_file_coords
 from siamfc.data.sequence import Sequence
 from siamfc.errors import DataError
-from siamfc.io.files import read_text
+from siamfc.io.files import read_text, write_text_atomic
 
 PEDESTRIAN = 1
 
@@ -93,3 +97,19 @@ def load_mot(root, classes=(PEDESTRIAN,), considered_only: bool = True) -> list[
     if not dirs:
         raise DataError(f"no MOT sequences (folders with gt/gt.txt) under {root}")
     return [s for d in dirs for s in read_mot_sequence(d, classes, considered_only)]
+
+
+def write_mot_results(path, frames, ids, boxes, scores) -> Path:
+    """Write tracking results as a MOTChallenge text file, one line per target and frame, atomically.
+
+    ``frames`` (K,) 0-based frame indices, ``ids`` (K,) target ids, ``boxes`` (K, 4) 0-based
+    ``(x, y, w, h)``, ``scores`` (K,) (NaN, e.g. for the box a target was given, is written -1).
+    Lines: ``frame, id, x, y, w, h, score, -1, -1, -1`` with 1-based frame and pixel coordinates,
+    sorted by frame, then id.
+    """
+    frames, ids = np.asarray(frames, dtype=np.int64), np.asarray(ids, dtype=np.int64)
+    boxes = to_file_coords(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=-1.0)
+    order = np.lexsort((ids, frames))
+    lines = (format_row([frames[k] + 1, ids[k], *boxes[k], scores[k], -1, -1, -1]) + "\n" for k in order)
+    return write_text_atomic(path, "".join(lines))

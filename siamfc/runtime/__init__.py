@@ -3,6 +3,8 @@
     engine = create_engine(backend="auto", precision="auto")   # the fastest installed and verified, measured
     kernel = engine.embed(z)                                    # z: (1, 127, 127, 3) uint8
     scores = engine.score(kernel, x)                            # x: (S, 255, 255, 3) uint8 -> (S, 17, 17)
+    kernels = engine.stack_kernels([k1, k2])                   # N targets' kernels, kept as one batch
+    scores = engine.score_many(kernels, xs)                     # xs: (N*S, 255, 255, 3) -> (N*S, 17, 17), one call
 
 Precisions: ``fp32``, ``bf16``, ``int8`` (OpenVINO, with a calibrated graph: :mod:`.quantize`).
 Backends: ``torch`` (eager), ``torch-compile`` (Inductor), ``onnxruntime`` and ``openvino`` (both

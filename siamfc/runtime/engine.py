@@ -14,6 +14,13 @@ from siamfc.errors import InvalidFrameError
 from siamfc.model.architecture import EXEMPLAR_SIZE, INSTANCE_SIZE, STRIDE
 
 
+def scales_per_target(crops: int, targets: int) -> int:
+    """How many of ``crops`` search crops each of ``targets`` targets has (they must split evenly)."""
+    if targets < 1 or crops % targets:
+        raise InvalidFrameError(f"{crops} search crops cannot be split among {targets} targets")
+    return crops // targets
+
+
 def check_crops(images: np.ndarray) -> np.ndarray:
     """Crops must be ``(N, H, W, 3)`` uint8; anything else is a caller bug worth one clear line."""
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
@@ -44,6 +51,21 @@ class Engine:
     def score(self, kernel, search: np.ndarray) -> np.ndarray:
         """Score maps ``(S, 17, 17)`` float32 of ``S`` search crops ``(S, 255, 255, 3)`` uint8."""
         raise NotImplementedError
+
+    def stack_kernels(self, kernels):
+        """The kernels of N targets (each from :meth:`embed`) kept as one batch, in the form
+        :meth:`score_many` takes (default: a tuple; engines stack them into one array)."""
+        return tuple(kernels)
+
+    def score_many(self, kernels, search: np.ndarray) -> np.ndarray:
+        """Score maps ``(N*S, 17, 17)`` of N targets at once: ``kernels`` from :meth:`stack_kernels`,
+        ``search`` ``(N*S, 255, 255, 3)`` uint8, crops ``i*S .. i*S+S-1`` being target i's.
+
+        This default scores one target after the other; the engines override it to run all N*S
+        crops through the network in one call. With N = 1 it gives exactly :meth:`score`'s maps.
+        """
+        s = scales_per_target(len(search), len(kernels))
+        return np.concatenate([self.score(k, search[i * s : (i + 1) * s]) for i, k in enumerate(kernels)])
 
     def warm_up(self, num_scales: int) -> None:
         """Run once on blank crops so that kernel selection / compilation is not paid on frame 1."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from siamfc.errors import BackendUnavailable, ConfigError, WeightsError
 from siamfc.model.architecture import EXEMPLAR_SIZE
-from siamfc.runtime.engine import Engine, check_crops
+from siamfc.runtime.engine import Engine, check_crops, scales_per_target
 from siamfc.runtime.export import read_manifest
 
 #: phi of a 127x127 exemplar: (1, 256, 6, 6).
@@ -55,7 +55,39 @@ BACKBONE_INPUTS = [("image", "uint8")]
 CORRELATION_INPUTS = [("exemplar_features", "float32"), ("search_features", "float32")]
 
 
-class OnnxRuntimeEngine(Engine):
+class ExportedEngine(Engine):
+    """What both runtimes share: the ``backbone`` graph, then the ``correlation`` graph.
+
+    Subclasses run the two graphs (:meth:`_backbone`, :meth:`_correlate`). Several targets
+    (:meth:`score_many`) share one backbone call on all their crops; the correlation graph takes
+    one exemplar, so it runs once per target, on that target's rows of the features.
+    """
+
+    def _backbone(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _correlate(self, kernel: np.ndarray, features: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed(self, exemplar: np.ndarray) -> np.ndarray:
+        return self._backbone(check_crops(exemplar))
+
+    def score(self, kernel: np.ndarray, search: np.ndarray) -> np.ndarray:
+        return self._correlate(kernel, self._backbone(check_crops(search)))
+
+    def stack_kernels(self, kernels) -> np.ndarray:
+        return np.concatenate(list(kernels))  # (N, C, 6, 6)
+
+    def score_many(self, kernels: np.ndarray, search: np.ndarray) -> np.ndarray:
+        s = scales_per_target(len(search), len(kernels))
+        features = self._backbone(check_crops(search))
+        # Leading-axis slices are contiguous views: no copy per target.
+        return np.concatenate(
+            [self._correlate(kernels[i : i + 1], features[i * s : (i + 1) * s]) for i in range(len(kernels))]
+        )
+
+
+class OnnxRuntimeEngine(ExportedEngine):
     """The exported graphs in ONNX Runtime (CPU execution provider, fp32 only)."""
 
     backend = "onnxruntime"
@@ -93,15 +125,14 @@ class OnnxRuntimeEngine(Engine):
             self.sessions[name] = session
         _probe(self, export_dir)
 
-    def embed(self, exemplar: np.ndarray) -> np.ndarray:
-        return self.sessions["backbone"].run(None, {"image": check_crops(exemplar)})[0]
+    def _backbone(self, images: np.ndarray) -> np.ndarray:
+        return self.sessions["backbone"].run(None, {"image": images})[0]
 
-    def score(self, kernel: np.ndarray, search: np.ndarray) -> np.ndarray:
-        features = self.sessions["backbone"].run(None, {"image": check_crops(search)})[0]
+    def _correlate(self, kernel: np.ndarray, features: np.ndarray) -> np.ndarray:
         return self.sessions["correlation"].run(None, {"exemplar_features": kernel, "search_features": features})[0]
 
 
-class OpenVINOEngine(Engine):
+class OpenVINOEngine(ExportedEngine):
     """The exported graphs in OpenVINO (CPU plugin).
 
     In bf16 the backbone runs with OpenVINO's bf16 inference precision (AMX or AVX-512-bf16) and
@@ -173,8 +204,21 @@ class OpenVINOEngine(Engine):
             compiled = self.compiled[key] = self.core.compile_model(model, "CPU", config)
         return compiled(list(inputs))[0]
 
-    def embed(self, exemplar: np.ndarray) -> np.ndarray:
-        return self._run("backbone", check_crops(exemplar))
+    def _backbone(self, images: np.ndarray) -> np.ndarray:
+        return self._run("backbone", images)
 
-    def score(self, kernel: np.ndarray, search: np.ndarray) -> np.ndarray:
-        return self._run("correlation", kernel, self._run("backbone", check_crops(search)))
+    def convolution_kernels(self) -> list[str]:
+        """The CPU kernels the compiled backbones run their convolutions with, as OpenVINO names them
+        (e.g. ``brgconv_avx512_amx_I8``: int8 on AMX tiles; ``brgconv_avx512_I8``: AVX-512 VNNI)."""
+        kernels = set()
+        for key, compiled in self.compiled.items():
+            if key[0] != "backbone":
+                continue
+            for op in compiled.get_runtime_model().get_ordered_ops():
+                info = op.get_rt_info()
+                if "layerType" in info and "primitiveType" in info and info["layerType"].astype(str) == "Convolution":
+                    kernels.add(info["primitiveType"].astype(str))
+        return sorted(kernels)
+
+    def _correlate(self, kernel: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return self._run("correlation", kernel, features)

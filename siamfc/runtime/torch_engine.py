@@ -10,7 +10,7 @@ import torch
 from siamfc.errors import ConfigError
 from siamfc.model.architecture import STRIDE
 from siamfc.model.fuse import fold_batchnorm
-from siamfc.runtime.engine import Engine, check_crops
+from siamfc.runtime.engine import Engine, check_crops, scales_per_target
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -84,6 +84,16 @@ class TorchEngine(Engine):
     @torch.inference_mode()
     def score(self, kernel: torch.Tensor, search: np.ndarray) -> np.ndarray:
         return self.head(kernel, self._features(search))[:, 0].cpu().numpy()
+
+    @torch.inference_mode()
+    def stack_kernels(self, kernels) -> torch.Tensor:
+        return torch.cat(list(kernels))  # (N, C, 6, 6)
+
+    @torch.inference_mode()
+    def score_many(self, kernels: torch.Tensor, search: np.ndarray) -> np.ndarray:
+        scales_per_target(len(search), len(kernels))
+        # One backbone call on the N*S crops; the grouped correlation pairs kernel i with crops i*S...
+        return self.head(kernels, self._features(search))[:, 0].cpu().numpy()
 
     def warm_up(self, num_scales: int) -> None:
         if self.backend != "torch-compile":

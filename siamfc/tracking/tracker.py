@@ -52,6 +52,14 @@ def check_box(box, frame_shape) -> tuple[float, float, float, float]:
     return x, y, w, h
 
 
+def check_frame_size(shape, first_shape) -> None:
+    """A frame of ``shape`` must have the size of the one the target was given on (``first_shape``)."""
+    if shape != first_shape:
+        raise InvalidFrameError(
+            f"frame size changed from {first_shape[1]}x{first_shape[0]} at init to {shape[1]}x{shape[0]}"
+        )
+
+
 def card_resampling(weights=None, has_file: bool = True) -> str:
     """The crop resampling the model card of ``weights`` (default: the shipped ones) asks for.
 
@@ -247,13 +255,19 @@ class SiamFCTracker:
         if self.kernel is None:
             raise TrackerStateError("update() called before init(): give the tracker a first frame and box")
         img = self._frame(frame)
-        if img.shape != self.frame_shape:
-            raise InvalidFrameError(
-                f"frame size changed from {self.frame_shape[1]}x{self.frame_shape[0]} at init "
-                f"to {img.shape[1]}x{img.shape[0]}"
-            )
-        p = self.params
+        check_frame_size(img.shape, self.frame_shape)
         t0 = time.perf_counter()
+        self._crop_search(img)
+        t1 = time.perf_counter()
+        responses = self.engine.score(self.kernel, self.crops)
+        t2 = time.perf_counter()
+        result = self._locate(responses)
+        self.last_timings = (t1 - t0, t2 - t1, time.perf_counter() - t2)
+        return result
+
+    def _crop_search(self, img: np.ndarray) -> None:
+        """The S search crops around the current state, written into ``self.crops`` (S, 255, 255, 3)."""
+        p = self.params
         for crop, f in zip(self.crops, self.scale_factors):
             crop_and_resize(
                 img,
@@ -264,12 +278,6 @@ class SiamFCTracker:
                 out=crop,
                 resampling=self.resampling,
             )
-        t1 = time.perf_counter()
-        responses = self.engine.score(self.kernel, self.crops)
-        t2 = time.perf_counter()
-        result = self._locate(responses)
-        self.last_timings = (t1 - t0, t2 - t1, time.perf_counter() - t2)
-        return result
 
     def _locate(self, responses: np.ndarray) -> TrackResult:
         """Turn the S raw score maps into the new state (and box)."""

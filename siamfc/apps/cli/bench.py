@@ -11,6 +11,12 @@ multiplies in PyTorch: a yardstick, not a bound -- tuned convolution kernels can
 time and first-frame latency, and the speed-up over the reference (the same tracker in eager
 fp32 PyTorch with channels-first tensors, what existing re-implementations run). Frames are decoded before timing.
 
+--targets N [N ...] measures many targets instead: for each N, one tracker following N targets
+(the N*S search crops through the network in one call) against N separate trackers, side by
+side in one run, for --configs (default: auto) and --params (default: 3s): fps, crop / network /
+post-processing and the ratio. The targets are the bundled sequence's pedestrian and N-1 boxes of
+its size spread across the frame.
+
 --video PATH adds end-to-end throughput on a video file, decoding included (inline vs. in a
 background thread). --memory measures the resident memory of a tracker in a fresh process.
 --json OUT writes every number. The last line says which precision ranking `--precision auto`
@@ -27,8 +33,15 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="passes per configuration, taken in turns; the median counts (default: %(default)s)",
+        default=None,
+        help="passes per configuration, taken in turns; the median counts (default: 3; with --targets: 5)",
+    )
+    p.add_argument(
+        "--targets",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="time N targets in one tracker against N separate trackers, for each N given",
     )
     p.add_argument(
         "--configs",
@@ -59,14 +72,29 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    if args.targets:
+        from siamfc.apps.bench_targets import run_targets_command
+
+        run_targets_command(
+            targets=args.targets,
+            size=args.size,
+            params=args.params or ["3s"],
+            frames=args.frames,
+            rounds=args.rounds or 5,
+            configs=args.configs,
+            weights=args.weights,
+            threads=args.threads,
+            json_out=args.json,
+        )
+        return 0
     from siamfc.apps.bench import run_command
     from siamfc.apps.cli.tracker_options import overrides
 
     run_command(
         size=args.size,
-        params=args.params,
+        params=args.params or ["3s", "5s"],
         frames=args.frames,
-        rounds=args.rounds,
+        rounds=args.rounds or 3,
         configs=args.configs,
         weights=args.weights,
         threads=args.threads,

@@ -46,7 +46,11 @@ def add_tracker_options(
         g.add_argument("--weights", metavar="W", help=WEIGHTS_HELP)
         if several_params:
             g.add_argument(
-                "--params", nargs="+", default=["3s", "5s"], metavar="P", help=PARAMS_HELP + " (default: 3s 5s)"
+                "--params",
+                nargs="+",
+                default=None,
+                metavar="P",
+                help=PARAMS_HELP + " (default: 3s 5s; bench --targets: 3s)",
             )
         else:
             g.add_argument("--params", default="3s", metavar="P", help=PARAMS_HELP + " (default: %(default)s)")
