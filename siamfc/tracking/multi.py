@@ -46,7 +46,7 @@ class MultiTargetTracker:
         if workers is not None and not (isinstance(workers, int) and workers >= 1):
             raise ConfigError(f"workers must be a whole number >= 1, got {workers!r}")
         self.workers = workers or os.cpu_count() or 1
-        self._pool = None  # started on the first update with two targets or more
+        self._pool: ThreadPoolExecutor | None = None  # started on the first update with two targets or more
         # Building one SiamFCTracker resolves the engine, the parameters and the crop resampling
         # exactly as a single tracker does; every target then shares what it built.
         first = SiamFCTracker(model, params, **options)
@@ -57,7 +57,7 @@ class MultiTargetTracker:
         self._targets: dict[int, SiamFCTracker] = {}
         self._next_id = 1
         self._kernels = None
-        self.frame_shape = None
+        self.frame_shape: tuple | None = None
         p = self.params
         self.crops = np.empty((0, p.instance_size, p.instance_size, 3), np.uint8)
         self.last_timings = (0.0, 0.0, 0.0)
