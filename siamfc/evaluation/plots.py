@@ -13,23 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from siamfc.data.otb import OTB_ATTRIBUTES  # their names, for the panel titles
 from siamfc.evaluation import ope
 from siamfc.io.files import replace_atomically
-
-#: OTB's attribute names, for the panel titles.
-OTB_ATTRIBUTES = {
-    "IV": "illumination variation",
-    "SV": "scale variation",
-    "OCC": "occlusion",
-    "DEF": "deformation",
-    "MB": "motion blur",
-    "FM": "fast motion",
-    "IPR": "in-plane rotation",
-    "OPR": "out-of-plane rotation",
-    "OV": "out of view",
-    "BC": "background clutter",
-    "LR": "low resolution",
-}
 
 
 @dataclass(frozen=True)
