@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,20 @@ def require(name: str) -> None:
 
 #: Kept for the tests written before the markers: the same as ``@pytest.mark.shared``.
 requires_shared = pytest.mark.shared
+
+
+@pytest.fixture(autouse=True)
+def _sigchld_at_its_default():
+    """Every test starts with SIGCHLD at its default.
+
+    A test that trains with DataLoader workers leaves torch's Python SIGCHLD handler installed in
+    this process; a later test's child process exiting (torchrun, a tuning worker, a server) then
+    brought the whole pytest process down with SIGSEGV in full runs (seen in the DDP test and in
+    the tuning tests). The handler only matters while DataLoader workers run, inside their test.
+    """
+    if hasattr(signal, "SIGCHLD"):
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    yield
 
 
 def pytest_configure(config):
