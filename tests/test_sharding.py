@@ -4,6 +4,7 @@ processes into one folder, and what eval / report say while shards are missing."
 from __future__ import annotations
 
 import json
+import re
 import os
 import random
 import subprocess
@@ -102,7 +103,8 @@ def test_two_concurrent_eval_shards_match_one_run(tmp_path):
         assert record["state"] == "finished" and record["sequences"] == mine and not record["failed"]
     # Each shard either scored the complete set or said what was still missing.
     assert sum("AUC" in out for out in outs) >= 1
-    assert all("AUC" in out or "lacks results for 2 of 4 sequences" in out for out in outs)
+    # (A shard that finishes first may see the other's sequences half written: 1 or 2 still missing.)
+    assert all("AUC" in out or re.search(r"lacks results for [12] of 4 sequences", out) for out in outs)
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert scores["trackers"]["kcf"]["n_sequences"] == 4
     assert [s["shard"] for s in scores["trackers"]["kcf"]["shards"]] == ["1/2", "2/2"]
