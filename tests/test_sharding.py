@@ -4,9 +4,9 @@ processes into one folder, and what eval / report say while shards are missing."
 from __future__ import annotations
 
 import json
-import re
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
