@@ -380,7 +380,11 @@ def test_a_clip_name_is_cleaned_before_it_is_shown_or_names_a_file(server, media
     job = app.state.runner.last
     assert job.boxes_path.parent == job.folder and len(job.boxes_path.name) <= 80
     assert set(job.boxes_path.stem) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-    assert job.boxes_path.name in response.headers["content-disposition"]
+    # The browser is offered the cleaned name (percent-encoded where a header cannot carry it), never the raw one.
+    disposition = response.headers["content-disposition"]
+    shown = Path(clip["name"]).stem + "_siamfc.txt"
+    assert shown in disposition or quote(shown) in disposition
+    assert not any(c in disposition for c in "\x00\x1b\r\n") and "../" not in disposition
 
 
 def test_a_slow_probe_does_not_hold_up_other_requests(server, media, monkeypatch):

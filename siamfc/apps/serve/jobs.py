@@ -96,6 +96,10 @@ class Job:
         stem = settings.clip.stem  # only safe characters, never the client's name as given
         self.boxes_path = self.folder / f"{stem}_siamfc.txt"
         self.video_path = self.folder / f"{stem}_siamfc.webm"
+        # The names the browser saves them under: the clip's own (already cleaned and truncated) name,
+        # which the download header carries encoded (RFC 6266); on disk only the safe stem is used.
+        shown = Path(settings.clip.name).stem or stem
+        self.download_names = {self.boxes_path: f"{shown}_siamfc.txt", self.video_path: f"{shown}_siamfc.webm"}
         self.cancel = threading.Event()
         self.state = "running"
         self.tracker = lambda: None  # weakref to the tracker while it exists (it is freed when the job ends)

@@ -197,7 +197,7 @@ def create_app(
             path = getattr(job, attr) if job is not None and job.id == request.path_params["job"] else None
             if path is None or job.state != "done" or not path.is_file():
                 return error("no such result: it belongs to a job that was replaced or did not finish", 404)
-            return FileResponse(path, media_type=media_type, filename=path.name)
+            return FileResponse(path, media_type=media_type, filename=job.download_names.get(path, path.name))
 
         return endpoint
 
