@@ -107,6 +107,11 @@ def from_siamfc_pytorch(
 
 
 # -- MatConvNet ---------------------------------------------------------------------------------
+#: How long the child process may read a .mat file before it counts as damaged (a damaged file can
+#: loop scipy's reader forever; the authors' 9 MB network file reads in a fraction of a second).
+MAT_READ_SECONDS = 5
+
+
 def read_matconvnet_params(path) -> dict[str, np.ndarray]:
     """``net.params`` of a MatConvNet DagNN ``.mat`` file as ``name -> array`` (needs scipy).
 
@@ -130,6 +135,13 @@ def read_matconvnet_params(path) -> dict[str, np.ndarray]:
     child.start()
     sender.close()
     try:
+        if not receiver.poll(MAT_READ_SECONDS):  # a damaged file can also send scipy's reader into a loop
+            child.kill()
+            child.join()
+            raise WeightsError(
+                f"cannot read {path} as a .mat file: the reader ran for more than {MAT_READ_SECONDS} s "
+                "(a real network file takes under one); the file is damaged or not a MATLAB file"
+            )
         kind, payload = receiver.recv()
     except EOFError:  # the child died without an answer: scipy's reader crashed on the file
         child.join()
